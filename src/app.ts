@@ -1,0 +1,62 @@
+// The Hono application: shared middleware, the route groups, and the JSON answers for
+// unknown paths and errors.
+
+import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { database } from "./db/client";
+import { RequestError } from "./errors";
+import type { AppEnv } from "./http/context";
+import { handleError } from "./http/error-handler";
+import { requestLog, writeLog } from "./log";
+import { accountRoutes } from "./routes/account";
+import { registerRoutes } from "./routes/register";
+import { restrictedRoutes } from "./routes/restricted";
+import { tokenRoutes } from "./routes/token";
+import { loadSettings, SettingsError } from "./settings";
+
+/** Largest request body accepted; credentials and tokens fit many times over. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+let reportedBadSettings = false;
+
+/** Parses settings (once per isolate) and prepares the database and the request's logger. */
+const prepareRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const clientIp = c.req.header("cf-connecting-ip") ?? "unknown";
+  c.set("clientIp", clientIp);
+  c.set("log", requestLog(c.var.requestId, clientIp));
+
+  try {
+    c.set("settings", loadSettings(c.env));
+  } catch (error) {
+    if (error instanceof SettingsError && !reportedBadSettings) {
+      reportedBadSettings = true;
+      writeLog("error", "server.invalid_settings", { settings: error.names });
+    }
+    throw error;
+  }
+
+  c.set("db", database(c.env.DB));
+  await next();
+};
+
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new RequestError(413, "Request body is too large.");
+  },
+});
+
+export const app = new Hono<AppEnv>();
+
+app.use(requestId());
+app.use(prepareRequest);
+app.use(limitBody);
+
+app.route("/", tokenRoutes);
+app.route("/", registerRoutes);
+app.route("/", restrictedRoutes);
+app.route("/", accountRoutes);
+
+app.notFound((c) => c.json({ detail: "Not found." }, 404));
+app.onError(handleError);

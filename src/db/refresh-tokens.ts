@@ -1,0 +1,123 @@
+// The refresh-token ledger: every refresh token issued, keyed by jti, grouped in families.
+// Every state change is one conditional statement or one atomic batch, because D1 has no
+// interactive transactions: the statement's result decides who won a race.
+
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { refreshTokens, type RefreshTokenRow } from "./schema";
+
+export type NewRefreshToken = Omit<RefreshTokenRow, "retiredAt" | "replacedBy" | "revokedAt">;
+
+/** Rows deleted per statement by cleanup; small enough for D1's per-query limits. */
+export const CLEANUP_BATCH_SIZE = 500;
+
+/** Records a refresh token issued at login. */
+export async function recordRefreshToken(db: Database, row: NewRefreshToken): Promise<void> {
+  await db.insert(refreshTokens).values(row);
+}
+
+/** The ledger row of a refresh token, if any. */
+export async function findRefreshToken(db: Database, jti: string) {
+  return db.select().from(refreshTokens).where(eq(refreshTokens.jti, jti)).get();
+}
+
+/**
+ * Retires `parentJti` in favour of `child` and records the child, atomically. Returns false
+ * when the parent was no longer live (another request retired or revoked it first); then
+ * nothing is written.
+ */
+export async function rotateRefreshToken(
+  db: Database,
+  parentJti: string,
+  child: NewRefreshToken,
+  now: number,
+): Promise<boolean> {
+  const [retired] = await db.batch([
+    db
+      .update(refreshTokens)
+      .set({ retiredAt: now, replacedBy: child.jti })
+      .where(
+        and(
+          eq(refreshTokens.jti, parentJti),
+          isNull(refreshTokens.retiredAt),
+          isNull(refreshTokens.revokedAt),
+        ),
+      )
+      .returning({ jti: refreshTokens.jti }),
+    db.insert(refreshTokens).select(childIfParentRetiredFor(db, parentJti, child)),
+  ]);
+  return retired.length === 1;
+}
+
+/** Selects the child's values only if the parent row now names the child as its successor. */
+function childIfParentRetiredFor(db: Database, parentJti: string, child: NewRefreshToken) {
+  const value = <T>(name: string, data: T) => sql<T>`${data}`.as(name);
+
+  return db
+    .select({
+      jti: value("jti", child.jti),
+      userId: value("user_id", child.userId),
+      familyId: value("family_id", child.familyId),
+      issuedAt: value("issued_at", child.issuedAt),
+      expiresAt: value("expires_at", child.expiresAt),
+      accessJti: value("access_jti", child.accessJti),
+      retiredAt: sql<number | null>`null`.as("retired_at"),
+      replacedBy: sql<string | null>`null`.as("replaced_by"),
+      revokedAt: sql<number | null>`null`.as("revoked_at"),
+    })
+    .from(refreshTokens)
+    .where(and(eq(refreshTokens.jti, parentJti), eq(refreshTokens.replacedBy, child.jti)));
+}
+
+/** Records a child token without retiring its parent (rotation without blacklisting). */
+export async function recordSiblingToken(db: Database, child: NewRefreshToken): Promise<void> {
+  await recordRefreshToken(db, child);
+}
+
+/** Revokes every token of a family that is not revoked yet. */
+export async function revokeFamily(db: Database, familyId: string, now: number): Promise<void> {
+  await db
+    .update(refreshTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+}
+
+/**
+ * Logs a refresh token out: revokes it and its whole family. Returns true when the token
+ * itself was still live, false when it had already been retired or revoked.
+ */
+export async function revokeForLogout(db: Database, row: RefreshTokenRow, now: number) {
+  const [revoked] = await db.batch([
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(
+        and(
+          eq(refreshTokens.jti, row.jti),
+          isNull(refreshTokens.retiredAt),
+          isNull(refreshTokens.revokedAt),
+        ),
+      )
+      .returning({ jti: refreshTokens.jti }),
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.familyId, row.familyId), isNull(refreshTokens.revokedAt))),
+  ]);
+  return revoked.length === 1;
+}
+
+/** Deletes up to one batch of rows that expired before `now`; returns how many went. */
+export async function deleteExpiredBatch(db: Database, now: number): Promise<number> {
+  const expired = db
+    .select({ jti: refreshTokens.jti })
+    .from(refreshTokens)
+    .where(lt(refreshTokens.expiresAt, now))
+    .limit(CLEANUP_BATCH_SIZE);
+
+  const deleted = await db
+    .delete(refreshTokens)
+    .where(sql`${refreshTokens.jti} in ${expired}`)
+    .returning({ jti: refreshTokens.jti });
+  return deleted.length;
+}

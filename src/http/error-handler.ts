@@ -1,0 +1,62 @@
+// The one place where errors become HTTP answers, in SimpleJWT/DRF's JSON shapes. An error
+// nobody expected is logged once with its stack and answered without internals.
+
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AuthenticationError, RequestError, TokenError, ValidationError } from "../errors";
+import { writeLog } from "../log";
+import { SettingsError } from "../settings";
+import type { AppEnv } from "./context";
+
+/** The challenge every 401 carries, naming the first accepted scheme. */
+export function authenticateChallenge(c: Context<AppEnv>): string {
+  const scheme = c.var.settings?.authHeaderTypes[0] ?? "Bearer";
+  return `${scheme} realm="api"`;
+}
+
+function unauthorized(c: Context<AppEnv>, body: Record<string, unknown>): Response {
+  c.header("WWW-Authenticate", authenticateChallenge(c));
+  return c.json(body, 401);
+}
+
+function serverError(c: Context<AppEnv>, error: unknown): Response {
+  const requestId = c.var.requestId;
+  const { name, stack } = error instanceof Error ? error : { name: "unknown", stack: undefined };
+  writeLog("error", "server.unexpected_error", { request_id: requestId, error: name, stack });
+
+  return c.json(
+    { detail: "A server error occurred.", code: "server_error", request_id: requestId },
+    500,
+  );
+}
+
+function misconfigured(c: Context<AppEnv>, error: SettingsError): Response {
+  const detail = `The server is misconfigured: invalid settings ${error.names.join(", ")}.`;
+  return c.json({ detail, code: "invalid_settings", request_id: c.var.requestId }, 500);
+}
+
+/** Hono's onError handler: maps each error type to its status and body. */
+export function handleError(error: unknown, c: Context<AppEnv>): Response {
+  if (error instanceof TokenError) {
+    return unauthorized(c, { detail: error.message, code: "token_not_valid" });
+  }
+  if (error instanceof AuthenticationError) {
+    const code = error.code ? { code: error.code } : {};
+    return unauthorized(c, { detail: error.detail, ...code, ...error.extra });
+  }
+  if (error instanceof ValidationError) return c.json(error.fields, 400);
+  if (error instanceof RequestError) {
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    const code = error.code ? { code: error.code } : {};
+    return c.json({ detail: error.detail, ...code }, error.status);
+  }
+  if (error instanceof SettingsError) return misconfigured(c, error);
+  if (error instanceof HTTPException && error.status < 500) {
+    return c.json(
+      { detail: error.message || "Bad request." },
+      error.status as ContentfulStatusCode,
+    );
+  }
+  return serverError(c, error);
+}

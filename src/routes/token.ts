@@ -1,0 +1,71 @@
+// SimpleJWT's token views: obtain a pair, refresh, verify and blacklist (logout).
+
+import { Hono } from "hono";
+import { authenticateCredentials } from "../auth/login";
+import { webCryptoHasher } from "../auth/passwords";
+import {
+  logoutRefreshToken,
+  issueTokenPair,
+  refreshSession,
+  verifyAnyToken,
+} from "../auth/sessions";
+import { MAX_TOKEN_LENGTH } from "../auth/jwt";
+import { readFields } from "../http/body";
+import type { AppEnv } from "../http/context";
+import { form, requiredText, validate } from "../http/fields";
+import { otherMethods } from "../http/methods";
+
+/** Longest username or password a login looks at; more is refused before any hashing. */
+const MAX_CREDENTIAL_LENGTH = 1024;
+
+export const credentialsSchema = form({
+  username: requiredText(MAX_CREDENTIAL_LENGTH),
+  password: requiredText(MAX_CREDENTIAL_LENGTH),
+});
+export const refreshSchema = form({ refresh: requiredText(MAX_TOKEN_LENGTH * 2) });
+export const verifySchema = form({ token: requiredText(MAX_TOKEN_LENGTH * 2) });
+
+export const tokenRoutes = new Hono<AppEnv>();
+
+tokenRoutes.post("/api/token/", async (c) => {
+  const credentials = validate(credentialsSchema, await readFields(c));
+
+  const { db, settings, log } = c.var;
+  const user = await authenticateCredentials(db, settings, credentials, webCryptoHasher, log);
+  const pair = await issueTokenPair(db, settings, user);
+
+  return c.json({ refresh: pair.refresh, access: pair.access });
+});
+
+tokenRoutes.post("/api/token/refresh/", async (c) => {
+  const { refresh } = validate(refreshSchema, await readFields(c));
+
+  const result = await refreshSession(c.var.db, c.var.settings, refresh, c.var.log);
+
+  return c.json(result);
+});
+
+tokenRoutes.post("/api/token/verify/", async (c) => {
+  const { token } = validate(verifySchema, await readFields(c));
+
+  await verifyAnyToken(c.var.db, c.var.settings, token);
+
+  return c.json({});
+});
+
+tokenRoutes.post("/api/token/blacklist/", async (c) => {
+  const { refresh } = validate(refreshSchema, await readFields(c));
+
+  await logoutRefreshToken(c.var.db, c.var.settings, refresh);
+
+  return c.json({});
+});
+
+for (const path of [
+  "/api/token/",
+  "/api/token/refresh/",
+  "/api/token/verify/",
+  "/api/token/blacklist/",
+]) {
+  tokenRoutes.all(path, otherMethods(["POST"]));
+}

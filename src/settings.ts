@@ -1,0 +1,183 @@
+// Every setting of the service: its default, how it is parsed from wrangler vars and secrets,
+// and the one check that runs per isolate. A bad setting is reported by name, never by value.
+
+/** Production Workers refuse a single PBKDF2 call above this many iterations. */
+export const RUNTIME_PBKDF2_CAP = 100_000;
+
+/** Beyond this total, one login would use more CPU than a Worker request is allowed. */
+const MAX_PASSWORD_WORK = 2_000_000;
+
+const MIN_SIGNING_KEY_BYTES = 32;
+
+export type UserCheckMode = "stateless" | "database";
+
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface Settings {
+  signingKey: string;
+  /** Keys that no longer sign but still verify, so a key can be rotated without a logout. */
+  verifyingKeys: string[];
+  accessTokenLifetime: number;
+  refreshTokenLifetime: number;
+  leeway: number;
+  userCheck: UserCheckMode;
+  rotateRefreshTokens: boolean;
+  blacklistAfterRotation: boolean;
+  refreshGraceSeconds: number;
+  authHeaderTypes: string[];
+  passwordHashIterations: number;
+  corsAllowedOrigins: string[];
+  issuer: string | undefined;
+  audience: string | undefined;
+  loginRatePerIp: RateLimit;
+  loginRatePerUsername: RateLimit;
+  registerRatePerIp: RateLimit;
+}
+
+/** Raised when one or more settings cannot be used; `names` lists them, values never appear. */
+export class SettingsError extends Error {
+  constructor(readonly names: string[]) {
+    super(`Invalid settings: ${names.join(", ")}`);
+    this.name = "SettingsError";
+  }
+}
+
+type RawEnv = Record<string, unknown>;
+type Parser<T> = (raw: string) => T | undefined;
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "300", "300s", "5m", "12h" or "1d", as whole seconds. */
+function parseDuration(raw: string): number | undefined {
+  const match = /^(\d{1,9})\s*([smhd]?)$/.exec(raw.trim());
+  if (!match) return undefined;
+
+  const seconds = Number(match[1]) * (DURATION_UNITS[match[2] || "s"] ?? 1);
+  return Number.isSafeInteger(seconds) ? seconds : undefined;
+}
+
+function parsePositiveDuration(raw: string): number | undefined {
+  const seconds = parseDuration(raw);
+  return seconds && seconds > 0 ? seconds : undefined;
+}
+
+function parseBoolean(raw: string): boolean | undefined {
+  const value = raw.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(value)) return true;
+  if (["false", "0", "no", "off"].includes(value)) return false;
+  return undefined;
+}
+
+function parseList(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function parseUserCheck(raw: string): UserCheckMode | undefined {
+  const value = raw.trim();
+  return value === "stateless" || value === "database" ? value : undefined;
+}
+
+function parseHeaderTypes(raw: string): string[] | undefined {
+  const types = parseList(raw);
+  const valid = types.length > 0 && types.every((type) => /^[A-Za-z][A-Za-z0-9_-]*$/.test(type));
+  return valid ? types : undefined;
+}
+
+function parseIterations(raw: string): number | undefined {
+  const value = Number(raw.trim());
+  const valid = Number.isSafeInteger(value) && value >= 1000 && value <= MAX_PASSWORD_WORK;
+  return valid ? value : undefined;
+}
+
+/** "10/60" or "10/1m": at most 10 attempts per window. */
+function parseRateLimit(raw: string): RateLimit | undefined {
+  const [count, window] = raw.split("/");
+  const limit = Number(count?.trim());
+  const windowSeconds = window === undefined ? undefined : parsePositiveDuration(window);
+  if (!Number.isSafeInteger(limit) || limit < 1 || windowSeconds === undefined) return undefined;
+  return { limit, windowSeconds };
+}
+
+function parseOrigins(raw: string): string[] | undefined {
+  const origins = parseList(raw);
+  const valid = origins.every((origin) => /^https?:\/\/[^/\s*]+$/.test(origin));
+  return valid ? origins : undefined;
+}
+
+function parseOptionalText(raw: string): string | undefined {
+  return raw.trim() || undefined;
+}
+
+function isStrongKey(key: string): boolean {
+  return new TextEncoder().encode(key).byteLength >= MIN_SIGNING_KEY_BYTES;
+}
+
+/** Reads one setting; records its name in `bad` when present but unparsable. */
+function read<T>(env: RawEnv, name: string, fallback: string, parse: Parser<T>, bad: string[]): T {
+  const raw = env[name];
+  const text = typeof raw === "string" ? raw : fallback;
+  const value = parse(text);
+  if (value !== undefined) return value;
+
+  bad.push(name);
+  return parse(fallback) as T;
+}
+
+function readSigningKeys(env: RawEnv, bad: string[]): { signing: string; verifying: string[] } {
+  const signing = typeof env.JWT_SIGNING_KEY === "string" ? env.JWT_SIGNING_KEY : "";
+  if (!isStrongKey(signing)) bad.push("JWT_SIGNING_KEY");
+
+  const rawVerifying = typeof env.JWT_VERIFYING_KEYS === "string" ? env.JWT_VERIFYING_KEYS : "";
+  const verifying = parseList(rawVerifying);
+  if (!verifying.every(isStrongKey)) bad.push("JWT_VERIFYING_KEYS");
+
+  return { signing, verifying };
+}
+
+/** Parses and checks every setting; throws SettingsError naming all bad ones. */
+export function parseSettings(env: RawEnv): Settings {
+  const bad: string[] = [];
+  const keys = readSigningKeys(env, bad);
+  const optionalText = (text: string) => parseOptionalText(text) ?? null;
+
+  const settings: Settings = {
+    signingKey: keys.signing,
+    verifyingKeys: keys.verifying,
+    accessTokenLifetime: read(env, "ACCESS_TOKEN_LIFETIME", "300", parsePositiveDuration, bad),
+    refreshTokenLifetime: read(env, "REFRESH_TOKEN_LIFETIME", "1d", parsePositiveDuration, bad),
+    leeway: read(env, "JWT_LEEWAY", "0", parseDuration, bad),
+    userCheck: read(env, "AUTH_USER_CHECK", "stateless", parseUserCheck, bad),
+    rotateRefreshTokens: read(env, "ROTATE_REFRESH_TOKENS", "true", parseBoolean, bad),
+    blacklistAfterRotation: read(env, "BLACKLIST_AFTER_ROTATION", "true", parseBoolean, bad),
+    refreshGraceSeconds: read(env, "REFRESH_GRACE_SECONDS", "10", parseDuration, bad),
+    authHeaderTypes: read(env, "AUTH_HEADER_TYPES", "Bearer", parseHeaderTypes, bad),
+    passwordHashIterations: read(env, "PASSWORD_HASH_ITERATIONS", "600000", parseIterations, bad),
+    corsAllowedOrigins: read(env, "CORS_ALLOWED_ORIGINS", "", parseOrigins, bad),
+    issuer: read(env, "ISSUER", "", optionalText, bad) ?? undefined,
+    audience: read(env, "AUDIENCE", "", optionalText, bad) ?? undefined,
+    loginRatePerIp: read(env, "THROTTLE_LOGIN_PER_IP", "20/1m", parseRateLimit, bad),
+    loginRatePerUsername: read(env, "THROTTLE_LOGIN_PER_USERNAME", "10/5m", parseRateLimit, bad),
+    registerRatePerIp: read(env, "THROTTLE_REGISTER_PER_IP", "10/1h", parseRateLimit, bad),
+  };
+
+  if (bad.length > 0) throw new SettingsError(bad);
+  return settings;
+}
+
+const parsedByEnv = new WeakMap<object, Settings>();
+
+/** The settings for this env, parsed once per isolate and remembered. */
+export function loadSettings(env: object): Settings {
+  const cached = parsedByEnv.get(env);
+  if (cached) return cached;
+
+  const settings = parseSettings(env as RawEnv);
+  parsedByEnv.set(env, settings);
+  return settings;
+}
