@@ -6,14 +6,32 @@ import { CLEANUP_BATCH_SIZE, deleteExpiredBatch } from "./db/refresh-tokens";
 /** Upper bound on batches per run, so one run stays well inside a Worker's limits. */
 const MAX_BATCHES_PER_RUN = 50;
 
-/** Deletes rows that expired before `now`, batch by batch; returns how many went. */
-export async function deleteExpiredTokens(db: Database, now: number): Promise<number> {
+/** How much one run may delete: `maxBatches` statements of at most `batchSize` rows. */
+export interface CleanupLimits {
+  batchSize: number;
+  maxBatches: number;
+}
+
+const DEFAULT_LIMITS: CleanupLimits = {
+  batchSize: CLEANUP_BATCH_SIZE,
+  maxBatches: MAX_BATCHES_PER_RUN,
+};
+
+/**
+ * Deletes rows that expired before `before`, batch by batch; returns how many went. What a
+ * run leaves behind (more than `maxBatches` full batches) goes in the next run.
+ */
+export async function deleteExpiredTokens(
+  db: Database,
+  before: number,
+  limits: CleanupLimits = DEFAULT_LIMITS,
+): Promise<number> {
   let total = 0;
 
-  for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-    const deleted = await deleteExpiredBatch(db, now);
+  for (let batch = 0; batch < limits.maxBatches; batch++) {
+    const deleted = await deleteExpiredBatch(db, before, limits.batchSize);
     total += deleted;
-    if (deleted < CLEANUP_BATCH_SIZE) break;
+    if (deleted < limits.batchSize) break;
   }
   return total;
 }

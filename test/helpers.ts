@@ -7,7 +7,15 @@ import worker from "../src/index";
 import { hashPassword } from "../src/auth/passwords";
 import { database } from "../src/db/client";
 import { insertUser } from "../src/db/users";
-import { loadSettings } from "../src/settings";
+import { decodeBase64Url } from "../src/auth/base64url";
+import {
+  buildClaims,
+  signClaims,
+  systemClock,
+  type TokenClaims,
+  type TokenType,
+} from "../src/auth/tokens";
+import { loadSettings, parseSettings } from "../src/settings";
 
 export const BASE = "http://api.test";
 
@@ -100,4 +108,86 @@ export async function expect401(response: Response) {
     throw new Error(`missing WWW-Authenticate: ${response.headers.get("www-authenticate")}`);
   }
   return (await response.json()) as Record<string, unknown>;
+}
+
+/** The settings the Worker parses from the test env, with overrides applied. */
+export function settingsFor(overrides: Overrides = {}) {
+  return parseSettings({ ...env, ...overrides });
+}
+
+/** How to mint a token: a real one by default, or one with claims removed, added or mis-signed. */
+export interface MintRequest {
+  userId: number;
+  type?: TokenType;
+  /** The clock the token is issued at, in seconds; a past one makes an expired token. */
+  issuedAt?: number;
+  without?: string[];
+  with?: Record<string, unknown>;
+  /** Signs with this key instead of the configured one. */
+  signingKey?: string;
+}
+
+/** Mints a token with the Worker's own claim builder and signer. */
+export async function mintToken(request: MintRequest): Promise<string> {
+  const settings = settingsFor();
+  const options = {
+    type: request.type ?? "access",
+    userId: request.userId,
+    issuedAt: request.issuedAt ?? systemClock(),
+  };
+  const claims: Record<string, unknown> = { ...buildClaims(options, settings), ...request.with };
+  for (const name of request.without ?? []) delete claims[name];
+
+  const signer = request.signingKey
+    ? { ...settings, signingKey: request.signingKey, verifyingKeys: [] }
+    : settings;
+  return signClaims(claims as unknown as TokenClaims, signer);
+}
+
+/** The decoded header and claims of a compact JWT, without checking anything. */
+export function decodeJwt(token: string) {
+  const [header, payload] = token
+    .split(".")
+    .slice(0, 2)
+    .map((part) => {
+      const bytes = decodeBase64Url(part);
+      if (!bytes) throw new Error("not base64url");
+      return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    });
+  return { header: header!, payload: payload! };
+}
+
+/** Creates a user row with a given stored hash, without hashing (a Django import, say). */
+export async function createUserWithHash(
+  passwordHash: string,
+  options: { username?: string; isActive?: boolean } = {},
+) {
+  const user = await insertUser(database(env.DB), {
+    username: options.username ?? uniqueName(),
+    email: "",
+    passwordHash,
+  });
+  if (!user) throw new Error("username taken");
+
+  if (options.isActive === false) {
+    await env.DB.prepare("update users set is_active = 0 where id = ?").bind(user.id).run();
+  }
+  return user;
+}
+
+/** The users row as D1 holds it (snake_case columns), or null. */
+export async function readUserRow(id: number) {
+  return env.DB.prepare("select * from users where id = ?").bind(id).first<{
+    username: string;
+    password_hash: string;
+    last_login: number | null;
+    is_active: number;
+  }>();
+}
+
+/** POSTs a multipart/form-data body, as an HTML form with enctype="multipart/form-data" does. */
+export function postMultipart(path: string, fields: Record<string, string>) {
+  const body = new FormData();
+  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  return new Request(BASE + path, { method: "POST", body });
 }

@@ -7,7 +7,7 @@ import type { User } from "../db/schema";
 import { findUserByUsername, recordLogin } from "../db/users";
 import type { RequestLog } from "../log";
 import type { Settings } from "../settings";
-import { decoyHash, needsRehash, type PasswordHasher } from "./passwords";
+import { decoyHash, needsRehash, parseStoredHash, type PasswordHasher } from "./passwords";
 import { normalizeUsername } from "./usernames";
 
 export const NO_ACTIVE_ACCOUNT = "No active account found with the given credentials";
@@ -41,11 +41,17 @@ export async function authenticateCredentials(
   log: RequestLog,
 ): Promise<User> {
   const user = await findUserByUsername(db, normalizeUsername(credentials.username));
-  const stored = user?.passwordHash ?? decoyFor(settings.passwordHashIterations);
+  // An unreadable stored hash is refused without work; checking the decoy instead keeps such
+  // accounts (Django's "!" unusable passwords, say) from standing out by their quick answer.
+  const usable = user && parseStoredHash(user.passwordHash) ? user.passwordHash : undefined;
 
-  const outcome = await hasher.check(credentials.password, stored);
+  const outcome = await hasher.check(
+    credentials.password,
+    usable ?? decoyFor(settings.passwordHashIterations),
+  );
 
   if (!user) throw failedLogin(log, "unknown_user");
+  if (!usable) throw failedLogin(log, "password_unusable", user);
   if (outcome === "too_costly") {
     log.event("warn", "auth.login_failed", { reason: "hash_too_costly", user_id: user.id });
     throw new AuthenticationError(

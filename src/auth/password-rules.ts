@@ -48,7 +48,9 @@ function quickRatio(a: string, b: string): number {
 
 function isTooSimilar(password: string, attribute: string): boolean {
   const lowered = password.toLowerCase();
-  const parts = [attribute, ...attribute.split(/\W+/u)].filter((part) => part.length > 0);
+  // Python's \W is Unicode-aware: "josé" is one word there, so it must be one here too.
+  const words = attribute.split(/[^\p{L}\p{N}_]+/u);
+  const parts = [attribute, ...words].filter((part) => part.length > 0);
 
   return parts.some((part) => {
     // Django skips the comparison when the password is far longer than the attribute.
@@ -59,10 +61,18 @@ function isTooSimilar(password: string, attribute: string): boolean {
   });
 }
 
-/** The reasons a password is refused, empty when it is acceptable. */
+/**
+ * The reasons a password is refused, empty when it is acceptable, in the order of Django's
+ * default AUTH_PASSWORD_VALIDATORS (similarity, length, common, numeric).
+ */
 export function passwordProblems(password: string, username: string, email = ""): string[] {
   const problems: string[] = [];
 
+  if (isTooSimilar(password, username)) {
+    problems.push("The password is too similar to the username.");
+  } else if (email && isTooSimilar(password, email)) {
+    problems.push("The password is too similar to the email address.");
+  }
   if (password.length < MIN_PASSWORD_LENGTH) {
     problems.push(
       `This password is too short. It must contain at least ${MIN_PASSWORD_LENGTH} characters.`,
@@ -71,14 +81,10 @@ export function passwordProblems(password: string, username: string, email = "")
   if (password.length > MAX_PASSWORD_LENGTH) {
     problems.push(`Ensure this field has no more than ${MAX_PASSWORD_LENGTH} characters.`);
   }
-  if (isTooSimilar(password, username)) {
-    problems.push("The password is too similar to the username.");
-  } else if (email && isTooSimilar(password, email)) {
-    problems.push("The password is too similar to the email address.");
-  }
   if (COMMON_PASSWORDS.has(password.toLowerCase().trim())) {
     problems.push("This password is too common.");
   }
-  if (/^\d+$/.test(password)) problems.push("This password is entirely numeric.");
+  // Python's str.isdigit(), which Django uses, takes any script's digits.
+  if (/^\p{Nd}+$/u.test(password)) problems.push("This password is entirely numeric.");
   return problems;
 }

@@ -131,7 +131,10 @@ export async function refreshSession(
   return repeatRotation(db, settings, latest, user, log, now);
 }
 
+/** A new access token only, for rotation off; a token retired while rotating stays refused. */
 async function accessFor(row: RefreshTokenRow, user: User, settings: Settings, now: Clock) {
+  if (row.retiredAt !== null) throw new TokenError("blacklisted", "retired");
+
   const sessionVersion = sessionVersionOf(user, settings);
   const claims = buildClaims(
     { type: "access", userId: user.id, issuedAt: now(), sessionVersion },
@@ -150,8 +153,8 @@ async function repeatRotation(
   now: Clock,
 ): Promise<TokenPair> {
   const time = now();
-  const withinGrace =
-    row.retiredAt !== null && time - row.retiredAt <= settings.refreshGraceSeconds;
+  // A window of 0 seconds means none: any repeat, even within the same second, is reuse.
+  const withinGrace = row.retiredAt !== null && time - row.retiredAt < settings.refreshGraceSeconds;
   const child =
     withinGrace && row.replacedBy ? await findRefreshToken(db, row.replacedBy) : undefined;
 

@@ -2,7 +2,7 @@
 // Every state change is one conditional statement or one atomic batch, because D1 has no
 // interactive transactions: the statement's result decides who won a race.
 
-import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { refreshTokens, type RefreshTokenRow } from "./schema";
 
@@ -11,7 +11,7 @@ export type NewRefreshToken = Omit<RefreshTokenRow, "retiredAt" | "replacedBy" |
 /** Rows deleted per statement by cleanup; small enough for D1's per-query limits. */
 export const CLEANUP_BATCH_SIZE = 500;
 
-/** Records a refresh token issued at login. */
+/** Records a refresh token: one issued at login, or a child kept beside a live parent. */
 export async function recordRefreshToken(db: Database, row: NewRefreshToken): Promise<void> {
   await db.insert(refreshTokens).values(row);
 }
@@ -69,11 +69,6 @@ function childIfParentRetiredFor(db: Database, parentJti: string, child: NewRefr
     .where(and(eq(refreshTokens.jti, parentJti), eq(refreshTokens.replacedBy, child.jti)));
 }
 
-/** Records a child token without retiring its parent (rotation without blacklisting). */
-export async function recordSiblingToken(db: Database, child: NewRefreshToken): Promise<void> {
-  await recordRefreshToken(db, child);
-}
-
 /** Revokes every token of a family that is not revoked yet. */
 export async function revokeFamily(db: Database, familyId: string, now: number): Promise<void> {
   await db
@@ -107,17 +102,21 @@ export async function revokeForLogout(db: Database, row: RefreshTokenRow, now: n
   return revoked.length === 1;
 }
 
-/** Deletes up to one batch of rows that expired before `now`; returns how many went. */
-export async function deleteExpiredBatch(db: Database, now: number): Promise<number> {
+/**
+ * Deletes up to `batchSize` rows that expired before `before`; returns how many went. The
+ * inner select walks the expires_at index, so a batch costs the same however big the table.
+ */
+export async function deleteExpiredBatch(
+  db: Database,
+  before: number,
+  batchSize = CLEANUP_BATCH_SIZE,
+): Promise<number> {
   const expired = db
     .select({ jti: refreshTokens.jti })
     .from(refreshTokens)
-    .where(lt(refreshTokens.expiresAt, now))
-    .limit(CLEANUP_BATCH_SIZE);
+    .where(lt(refreshTokens.expiresAt, before))
+    .limit(batchSize);
 
-  const deleted = await db
-    .delete(refreshTokens)
-    .where(sql`${refreshTokens.jti} in ${expired}`)
-    .returning({ jti: refreshTokens.jti });
-  return deleted.length;
+  const result = await db.delete(refreshTokens).where(inArray(refreshTokens.jti, expired)).run();
+  return result.meta.changes;
 }

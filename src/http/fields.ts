@@ -16,6 +16,16 @@ function stringMessage(issue: v.BaseIssue<unknown>): string {
 
 const tooLong = (max: number) => `Ensure this field has no more than ${max} characters.`;
 
+/** DRF's CharField reads a number as its text; booleans, lists and objects stay refused. */
+function numberAsText(input: unknown): unknown {
+  return typeof input === "number" ? String(input) : input;
+}
+
+/** A text field before trimming and length checks: a string, or a number read as one. */
+function text() {
+  return v.pipe(v.unknown(), v.transform(numberAsText), v.string(stringMessage));
+}
+
 /** An object of fields; a missing required field reads "This field is required.". */
 export function form<TEntries extends v.ObjectEntries>(entries: TEntries) {
   return v.object(entries, "This field is required.");
@@ -24,7 +34,7 @@ export function form<TEntries extends v.ObjectEntries>(entries: TEntries) {
 /** A required text field, trimmed, not blank, at most `max` characters. */
 export function requiredText(max: number) {
   return v.pipe(
-    v.string(stringMessage),
+    text(),
     v.trim(),
     v.nonEmpty("This field may not be blank."),
     v.maxLength(max, tooLong(max)),
@@ -33,7 +43,7 @@ export function requiredText(max: number) {
 
 /** An optional text field; missing reads as "". */
 export function optionalText(max: number) {
-  return v.optional(v.pipe(v.string(stringMessage), v.trim(), v.maxLength(max, tooLong(max))), "");
+  return v.optional(v.pipe(text(), v.trim(), v.maxLength(max, tooLong(max))), "");
 }
 
 /**

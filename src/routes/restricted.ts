@@ -7,8 +7,13 @@ import { otherMethods } from "../http/methods";
 
 export const restrictedRoutes = new Hono<AppEnv>();
 
-restrictedRoutes.get("/api/restricted/", requireAccessToken(), (c) =>
+const authenticate = requireAccessToken();
+
+restrictedRoutes.get("/api/restricted/", authenticate, (c) =>
   c.json({ message: "You have access to this restricted content." }),
 );
 
+// DRF authenticates before it looks at the method: without a valid token a POST is a 401, and
+// only an authenticated caller learns it is a 405. OPTIONS stays open for CORS preflights.
+restrictedRoutes.on(["POST", "PUT", "PATCH", "DELETE"], "/api/restricted/", authenticate);
 restrictedRoutes.all("/api/restricted/", otherMethods(["GET", "HEAD"]));
