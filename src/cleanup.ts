@@ -1,6 +1,7 @@
 // Deletes expired refresh-token rows, the edge counterpart of SimpleJWT's flushexpiredtokens.
 
 import type { Database } from "./db/client";
+import { deleteExpiredThrottleCounters } from "./auth/throttle";
 import { CLEANUP_BATCH_SIZE, deleteExpiredBatch } from "./db/refresh-tokens";
 
 /** Upper bound on batches per run, so one run stays well inside a Worker's limits. */
@@ -27,6 +28,8 @@ export async function deleteExpiredTokens(
   limits: CleanupLimits = DEFAULT_LIMITS,
 ): Promise<number> {
   let total = 0;
+  // Throttle counters past their window go in the same run; they are not counted here.
+  await deleteExpiredThrottleCounters(db, before);
 
   for (let batch = 0; batch < limits.maxBatches; batch++) {
     const deleted = await deleteExpiredBatch(db, before, limits.batchSize);

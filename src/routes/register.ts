@@ -4,6 +4,8 @@ import { Hono } from "hono";
 import { MAX_PASSWORD_LENGTH } from "../auth/password-rules";
 import { describeUser, registerUser } from "../auth/registration";
 import { webCryptoHasher } from "../auth/passwords";
+import { throttleRegistration } from "../auth/throttle";
+import { systemClock } from "../auth/tokens";
 import { MAX_USERNAME_LENGTH } from "../auth/usernames";
 import { readFields } from "../http/body";
 import type { AppEnv } from "../http/context";
@@ -23,7 +25,9 @@ export const registerRoutes = new Hono<AppEnv>();
 registerRoutes.post("/api/register/", async (c) => {
   const input = validate(registrationSchema, await readFields(c));
 
-  const user = await registerUser(c.var.db, c.var.settings, input, webCryptoHasher);
+  const { db, settings, log, clientIp } = c.var;
+  await throttleRegistration(db, settings, clientIp, log, systemClock());
+  const user = await registerUser(db, settings, input, webCryptoHasher);
 
   return c.json(describeUser(user), 201);
 });

@@ -9,6 +9,8 @@ import {
   refreshSession,
   verifyAnyToken,
 } from "../auth/sessions";
+import { resetLoginThrottle, throttleLogin } from "../auth/throttle";
+import { systemClock } from "../auth/tokens";
 import { MAX_TOKEN_LENGTH } from "../auth/jwt";
 import { readFields } from "../http/body";
 import type { AppEnv } from "../http/context";
@@ -30,8 +32,11 @@ export const tokenRoutes = new Hono<AppEnv>();
 tokenRoutes.post("/api/token/", async (c) => {
   const credentials = validate(credentialsSchema, await readFields(c));
 
-  const { db, settings, log } = c.var;
+  const { db, settings, log, clientIp } = c.var;
+  const attempt = { clientIp, username: credentials.username };
+  await throttleLogin(db, settings, attempt, log, systemClock());
   const user = await authenticateCredentials(db, settings, credentials, webCryptoHasher, log);
+  await resetLoginThrottle(db, credentials.username);
   const pair = await issueTokenPair(db, settings, user);
 
   return c.json({ refresh: pair.refresh, access: pair.access });
