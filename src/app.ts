@@ -7,7 +7,9 @@ import { requestId } from "hono/request-id";
 import { database } from "./db/client";
 import { RequestError } from "./errors";
 import type { AppEnv } from "./http/context";
+import { allowedOriginsCors } from "./http/cors";
 import { handleError } from "./http/error-handler";
+import { noStore } from "./http/no-store";
 import { requestLog, writeLog } from "./log";
 import { accountRoutes } from "./routes/account";
 import { registerRoutes } from "./routes/register";
@@ -50,6 +52,9 @@ const limitBody = bodyLimit({
 export const app = new Hono<AppEnv>();
 
 app.use(requestId());
+// Before settings and auth, so preflights are answered at once and errors keep CORS headers.
+app.use(allowedOriginsCors());
+app.use(noStore());
 app.use(prepareRequest);
 app.use(limitBody);
 
