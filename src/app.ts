@@ -12,6 +12,8 @@ import { handleError } from "./http/error-handler";
 import { noStore } from "./http/no-store";
 import { requestLog, writeLog } from "./log";
 import { accountRoutes } from "./routes/account";
+import { adminRoutes } from "./routes/admin";
+import { apiDescriptionRoutes } from "./routes/api-description";
 import { registerRoutes } from "./routes/register";
 import { restrictedRoutes } from "./routes/restricted";
 import { tokenRoutes } from "./routes/token";
@@ -20,7 +22,8 @@ import { loadSettings, SettingsError } from "./settings";
 /** Largest request body accepted; credentials and tokens fit many times over. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
-let reportedBadSettings = false;
+/** Each distinct set of bad settings is logged once per isolate, not on every request. */
+const reportedBadSettings = new Set<string>();
 
 /** Parses settings (once per isolate) and prepares the database and the request's logger. */
 const prepareRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -31,8 +34,8 @@ const prepareRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   try {
     c.set("settings", loadSettings(c.env));
   } catch (error) {
-    if (error instanceof SettingsError && !reportedBadSettings) {
-      reportedBadSettings = true;
+    if (error instanceof SettingsError && !reportedBadSettings.has(error.message)) {
+      reportedBadSettings.add(error.message);
       writeLog("error", "server.invalid_settings", { settings: error.names });
     }
     throw error;
@@ -62,6 +65,8 @@ app.route("/", tokenRoutes);
 app.route("/", registerRoutes);
 app.route("/", restrictedRoutes);
 app.route("/", accountRoutes);
+app.route("/", adminRoutes);
+app.route("/", apiDescriptionRoutes);
 
 app.notFound((c) => c.json({ detail: "Not found." }, 404));
 app.onError(handleError);

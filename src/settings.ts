@@ -89,7 +89,8 @@ function parseHeaderTypes(raw: string): string[] | undefined {
   return valid ? types : undefined;
 }
 
-function parseIterations(raw: string): number | undefined {
+/** PASSWORD_HASH_ITERATIONS as a number, or undefined when the service would refuse it. */
+export function parseIterations(raw: string): number | undefined {
   const value = Number(raw.trim());
   const valid = Number.isSafeInteger(value) && value >= 1000 && value <= MAX_PASSWORD_WORK;
   return valid ? value : undefined;
@@ -118,11 +119,43 @@ function isStrongKey(key: string): boolean {
   return new TextEncoder().encode(key).byteLength >= MIN_SIGNING_KEY_BYTES;
 }
 
+/**
+ * Every setting's default, as its wrangler var would spell it. The signing keys are secrets and
+ * have none; ISSUER and AUDIENCE are empty (not issued, not checked) unless set.
+ */
+export const DEFAULTS = {
+  ACCESS_TOKEN_LIFETIME: "300",
+  REFRESH_TOKEN_LIFETIME: "1d",
+  JWT_LEEWAY: "0",
+  AUTH_USER_CHECK: "stateless",
+  ROTATE_REFRESH_TOKENS: "true",
+  BLACKLIST_AFTER_ROTATION: "true",
+  REFRESH_GRACE_SECONDS: "10",
+  AUTH_HEADER_TYPES: "Bearer",
+  PASSWORD_HASH_ITERATIONS: "600000",
+  CORS_ALLOWED_ORIGINS: "",
+  ISSUER: "",
+  AUDIENCE: "",
+  THROTTLE_LOGIN_PER_IP: "20/1m",
+  THROTTLE_LOGIN_PER_USERNAME: "10/5m",
+  THROTTLE_REGISTER_PER_IP: "10/1h",
+} as const;
+
+type SettingName = keyof typeof DEFAULTS;
+
+/** A var's text; wrangler passes a TOML number or boolean as one, which reads as its text. */
+function rawText(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return undefined;
+}
+
 /** Reads one setting; records its name in `bad` when present but unparsable. */
-function read<T>(env: RawEnv, name: string, fallback: string, parse: Parser<T>, bad: string[]): T {
-  const raw = env[name];
-  const text = typeof raw === "string" ? raw : fallback;
-  const value = parse(text);
+function read<T>(env: RawEnv, name: SettingName, parse: Parser<T>, bad: string[]): T {
+  const fallback = DEFAULTS[name];
+  const present = env[name] !== undefined && env[name] !== null;
+  const text = present ? rawText(env[name]) : fallback;
+  const value = text === undefined ? undefined : parse(text);
   if (value !== undefined) return value;
 
   bad.push(name);
@@ -149,21 +182,21 @@ export function parseSettings(env: RawEnv): Settings {
   const settings: Settings = {
     signingKey: keys.signing,
     verifyingKeys: keys.verifying,
-    accessTokenLifetime: read(env, "ACCESS_TOKEN_LIFETIME", "300", parsePositiveDuration, bad),
-    refreshTokenLifetime: read(env, "REFRESH_TOKEN_LIFETIME", "1d", parsePositiveDuration, bad),
-    leeway: read(env, "JWT_LEEWAY", "0", parseDuration, bad),
-    userCheck: read(env, "AUTH_USER_CHECK", "stateless", parseUserCheck, bad),
-    rotateRefreshTokens: read(env, "ROTATE_REFRESH_TOKENS", "true", parseBoolean, bad),
-    blacklistAfterRotation: read(env, "BLACKLIST_AFTER_ROTATION", "true", parseBoolean, bad),
-    refreshGraceSeconds: read(env, "REFRESH_GRACE_SECONDS", "10", parseDuration, bad),
-    authHeaderTypes: read(env, "AUTH_HEADER_TYPES", "Bearer", parseHeaderTypes, bad),
-    passwordHashIterations: read(env, "PASSWORD_HASH_ITERATIONS", "600000", parseIterations, bad),
-    corsAllowedOrigins: read(env, "CORS_ALLOWED_ORIGINS", "", parseOrigins, bad),
-    issuer: read(env, "ISSUER", "", optionalText, bad) ?? undefined,
-    audience: read(env, "AUDIENCE", "", optionalText, bad) ?? undefined,
-    loginRatePerIp: read(env, "THROTTLE_LOGIN_PER_IP", "20/1m", parseRateLimit, bad),
-    loginRatePerUsername: read(env, "THROTTLE_LOGIN_PER_USERNAME", "10/5m", parseRateLimit, bad),
-    registerRatePerIp: read(env, "THROTTLE_REGISTER_PER_IP", "10/1h", parseRateLimit, bad),
+    accessTokenLifetime: read(env, "ACCESS_TOKEN_LIFETIME", parsePositiveDuration, bad),
+    refreshTokenLifetime: read(env, "REFRESH_TOKEN_LIFETIME", parsePositiveDuration, bad),
+    leeway: read(env, "JWT_LEEWAY", parseDuration, bad),
+    userCheck: read(env, "AUTH_USER_CHECK", parseUserCheck, bad),
+    rotateRefreshTokens: read(env, "ROTATE_REFRESH_TOKENS", parseBoolean, bad),
+    blacklistAfterRotation: read(env, "BLACKLIST_AFTER_ROTATION", parseBoolean, bad),
+    refreshGraceSeconds: read(env, "REFRESH_GRACE_SECONDS", parseDuration, bad),
+    authHeaderTypes: read(env, "AUTH_HEADER_TYPES", parseHeaderTypes, bad),
+    passwordHashIterations: read(env, "PASSWORD_HASH_ITERATIONS", parseIterations, bad),
+    corsAllowedOrigins: read(env, "CORS_ALLOWED_ORIGINS", parseOrigins, bad),
+    issuer: read(env, "ISSUER", optionalText, bad) ?? undefined,
+    audience: read(env, "AUDIENCE", optionalText, bad) ?? undefined,
+    loginRatePerIp: read(env, "THROTTLE_LOGIN_PER_IP", parseRateLimit, bad),
+    loginRatePerUsername: read(env, "THROTTLE_LOGIN_PER_USERNAME", parseRateLimit, bad),
+    registerRatePerIp: read(env, "THROTTLE_REGISTER_PER_IP", parseRateLimit, bad),
   };
 
   if (bad.length > 0) throw new SettingsError(bad);

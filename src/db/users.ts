@@ -1,6 +1,6 @@
 // The users repository: every read and write of the users table goes through here.
 
-import { eq, sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { refreshTokens, users, type User } from "./schema";
 
@@ -59,4 +59,65 @@ export async function endAllSessions(db: Database, id: number, now: number, newH
       .set({ revokedAt: now })
       .where(sql`${refreshTokens.userId} = ${id} and ${refreshTokens.revokedAt} is null`),
   ]);
+}
+
+/** Which users to list: usernames containing every term, one page of them. */
+export interface UserListQuery {
+  terms: string[];
+  limit: number;
+  offset: number;
+}
+
+/** A LIKE pattern matching `term` anywhere, with LIKE's own wildcards escaped. */
+function containsPattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+function usernameContainsAll(terms: string[]) {
+  // SQLite's LIKE ignores case for ASCII letters, as Django's icontains search does.
+  const conditions = terms.map(
+    (term) => sql`${users.username} like ${containsPattern(term)} escape '\\'`,
+  );
+  return and(...conditions);
+}
+
+/** How many users match the terms. */
+export async function countUsers(db: Database, terms: string[]): Promise<number> {
+  const row = await db
+    .select({ total: count() })
+    .from(users)
+    .where(usernameContainsAll(terms))
+    .get();
+  return row?.total ?? 0;
+}
+
+/** One page of the users matching the terms, oldest account first. */
+export async function listUsers(db: Database, query: UserListQuery): Promise<User[]> {
+  return db
+    .select()
+    .from(users)
+    .where(usernameContainsAll(query.terms))
+    .orderBy(users.id)
+    .limit(query.limit)
+    .offset(query.offset);
+}
+
+/** The flags staff may change on an account. */
+export interface UserFlags {
+  isActive?: boolean;
+  isStaff?: boolean;
+}
+
+/** Sets a user's flags; returns the updated row, or undefined when there is no such user. */
+export async function updateUserFlags(db: Database, id: number, flags: UserFlags) {
+  if (flags.isActive === undefined && flags.isStaff === undefined) return findUserById(db, id);
+
+  const rows = await db.update(users).set(flags).where(eq(users.id, id)).returning();
+  return rows[0];
+}
+
+/** Deletes a user and, through the foreign key, their refresh tokens; false when absent. */
+export async function deleteUser(db: Database, id: number): Promise<boolean> {
+  const rows = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
+  return rows.length > 0;
 }

@@ -1,0 +1,26 @@
+// The guard for staff-only routes, after requireAccessToken: staff status is read from D1 on
+// every request, because a token issued before a demotion must not keep its powers.
+
+import type { MiddlewareHandler } from "hono";
+import { findUserById } from "../db/users";
+import { AuthenticationError, RequestError } from "../errors";
+import type { AppEnv } from "../http/context";
+
+/** DRF's IsAdminUser refusal. */
+export const PERMISSION_DENIED = "You do not have permission to perform this action.";
+
+/**
+ * Lets through only active staff users. A user who no longer exists or is inactive gets
+ * SimpleJWT's 401 for the database check; a user who is not staff gets 403.
+ */
+export function requireStaff(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const user = await findUserById(c.var.db, c.var.auth.userId);
+
+    if (!user) throw new AuthenticationError("User not found", "user_not_found");
+    if (!user.isActive) throw new AuthenticationError("User is inactive", "user_inactive");
+    if (!user.isStaff) throw new RequestError(403, PERMISSION_DENIED);
+
+    await next();
+  };
+}
