@@ -15,7 +15,8 @@ export const PERMISSION_DENIED = "You do not have permission to perform this act
  */
 export function requireStaff(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const user = await findUserById(c.var.db, c.var.auth.userId);
+    // The database check mode has just loaded the user; otherwise read it now.
+    const user = c.var.auth.user ?? (await findUserById(c.var.db, c.var.auth.userId));
 
     if (!user) throw new AuthenticationError("User not found", "user_not_found");
     if (!user.isActive) throw new AuthenticationError("User is inactive", "user_inactive");
