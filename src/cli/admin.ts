@@ -3,9 +3,12 @@
 // under /api/admin/users/, by username.
 
 import { parseArgs } from "node:util";
+import { passwordProblems } from "../auth/password-rules.ts";
+import { hashPassword } from "../auth/passwords.ts";
 import { normalizeUsername } from "../auth/usernames.ts";
+import { passwordHashIterations } from "./config.ts";
 import { CliError, execute, sqlContains, sqlInteger, sqlText, type Target } from "./d1.ts";
-import { confirm, isInteractive } from "./prompt.ts";
+import { confirm, isInteractive, obtainPassword } from "./prompt.ts";
 
 const USAGE = `Usage: npm run admin -- <command> [--remote | --persist-to dir]
 
@@ -18,6 +21,8 @@ Commands:
   revoke-staff <username>            take that access away
   revoke-sessions <username>         end every session (refresh tokens; access tokens in
                                      the database check mode)
+  set-password <username>            set a new password (asked twice on a terminal, else
+                                     USER_PASSWORD or standard input) and end every session
   delete <username> [--yes]          delete the user and their refresh tokens
 
 Without --remote, commands act on the local database that \`npm run dev\` uses.`;
@@ -185,6 +190,23 @@ function updateUser(invocation: Invocation, assignments: string[], endSessions =
   if (!rows?.length) throw noSuchUser(name);
 }
 
+/** Sets a new password under the registration rules, and ends every session, as a change does. */
+async function setPassword(invocation: Invocation): Promise<void> {
+  const name = requireUsername(invocation);
+  const [rows] = execute(
+    invocation.target,
+    `select email from users where username = ${sqlText(name)}`,
+  );
+  const user = rows?.[0];
+  if (!user) throw noSuchUser(name);
+
+  const email = String(user.email ?? "");
+  const password = await obtainPassword((candidate) => passwordProblems(candidate, name, email));
+  const passwordHash = await hashPassword(password, passwordHashIterations());
+
+  updateUser(invocation, [`password_hash = ${sqlText(passwordHash)}`], true);
+}
+
 async function deleteUser(invocation: Invocation): Promise<boolean> {
   const name = requireUsername(invocation);
   if (!invocation.yes) {
@@ -225,6 +247,9 @@ async function run(invocation: Invocation): Promise<string | undefined> {
     case "revoke-sessions":
       updateUser(invocation, [], true);
       return `Ended every session of ${name()}.`;
+    case "set-password":
+      await setPassword(invocation);
+      return `Changed the password of ${name()} and ended their sessions.`;
     case "delete":
       return (await deleteUser(invocation)) ? `Deleted ${name()}.` : "Nothing deleted.";
     default:

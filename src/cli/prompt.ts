@@ -1,5 +1,5 @@
 // Terminal input for the CLI: a hidden password prompt, a yes/no question, and reading a
-// password piped on standard input when there is no terminal.
+// password piped on standard input or given in USER_PASSWORD when there is no terminal.
 
 import { createInterface } from "node:readline/promises";
 import { CliError } from "./d1.ts";
@@ -73,4 +73,37 @@ export async function readFirstLine(): Promise<string | undefined> {
   }
   const line = text.split(/\r?\n/)[0];
   return text.length === 0 ? undefined : line;
+}
+
+/** Wrong attempts allowed at the terminal before giving up. */
+const MAX_TRIES = 3;
+
+/** The password rules' complaints about a password, one message each; empty when it is fine. */
+export type PasswordCheck = (password: string) => string[];
+
+async function askPassword(check: PasswordCheck): Promise<string> {
+  for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
+    const password = await readHidden("Password: ");
+    const again = await readHidden("Password (again): ");
+
+    const problems = password === again ? check(password) : ["Your passwords didn't match."];
+    if (problems.length === 0) return password;
+    for (const problem of problems) console.error(`Error: ${problem}`);
+  }
+  throw new CliError("No acceptable password given.");
+}
+
+/**
+ * A new password that passes `check`: from USER_PASSWORD when set, else asked twice on the
+ * terminal, else the first line of standard input.
+ */
+export async function obtainPassword(check: PasswordCheck): Promise<string> {
+  const given = process.env.USER_PASSWORD ?? (isInteractive() ? undefined : await readFirstLine());
+  if (given === undefined) return askPassword(check);
+
+  const problems = check(given);
+  if (problems.length > 0) {
+    throw new CliError(`the password is not acceptable:\n  ${problems.join("\n  ")}`);
+  }
+  return given;
 }

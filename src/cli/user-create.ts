@@ -9,7 +9,7 @@ import { registrationProblems } from "../auth/registration.ts";
 import { normalizeUsername } from "../auth/usernames.ts";
 import { passwordHashIterations } from "./config.ts";
 import { CliError, execute, sqlText, type Target } from "./d1.ts";
-import { isInteractive, readFirstLine, readHidden } from "./prompt.ts";
+import { obtainPassword } from "./prompt.ts";
 
 const USAGE = `Usage: npm run user:create -- <username> [--email address] [--staff] [--superuser]
                            [--remote | --persist-to dir]
@@ -18,8 +18,6 @@ Creates a user in the local D1 database (the one \`npm run dev\` uses), or in th
 with --remote. The password is asked for twice on a terminal; otherwise it is read from the
 USER_PASSWORD environment variable or the first line of standard input.
 --superuser implies --staff.`;
-
-const MAX_TRIES = 3;
 
 interface Request {
   username: string;
@@ -72,31 +70,6 @@ function passwordProblems(request: Request, password: string): string[] {
   return registrationProblems({ ...request, password }).password ?? [];
 }
 
-async function askPassword(request: Request): Promise<string> {
-  for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-    const password = await readHidden("Password: ");
-    const again = await readHidden("Password (again): ");
-
-    const problems =
-      password === again ? passwordProblems(request, password) : ["Your passwords didn't match."];
-    if (problems.length === 0) return password;
-    for (const problem of problems) console.error(`Error: ${problem}`);
-  }
-  throw new CliError("No acceptable password given.");
-}
-
-/** The password: USER_PASSWORD, else a terminal prompt, else the first line of stdin. */
-async function obtainPassword(request: Request): Promise<string> {
-  const given = process.env.USER_PASSWORD ?? (isInteractive() ? undefined : await readFirstLine());
-  if (given === undefined) return askPassword(request);
-
-  const problems = passwordProblems(request, given);
-  if (problems.length > 0) {
-    throw new CliError(`the password is not acceptable:\n${problemsText({ password: problems })}`);
-  }
-  return given;
-}
-
 function usernameTaken(request: Request): boolean {
   const [rows] = execute(
     request.target,
@@ -132,7 +105,7 @@ async function main(): Promise<void> {
 
   checkIdentity(request);
   if (usernameTaken(request)) throw new CliError(TAKEN);
-  const password = await obtainPassword(request);
+  const password = await obtainPassword((candidate) => passwordProblems(request, candidate));
   const passwordHash = await hashPassword(password, passwordHashIterations());
 
   const id = insertUser(request, passwordHash);
