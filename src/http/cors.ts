@@ -12,7 +12,7 @@ export const PREFLIGHT_MAX_AGE = 600;
 /** Request headers a cross-origin caller may send: its token and its body's type. */
 export const ALLOWED_HEADERS = ["Authorization", "Content-Type"];
 
-export const ALLOWED_METHODS = ["GET", "HEAD", "POST", "OPTIONS"];
+export const ALLOWED_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"];
 
 /** Whether the request's Origin is on the allow list; bad settings allow nobody. */
 function isAllowedOrigin(origin: string, c: Context<AppEnv>): boolean {
