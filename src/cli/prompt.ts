@@ -82,6 +82,12 @@ const MAX_TRIES = 3;
 export type PasswordCheck = (password: string) => string[];
 
 async function askPassword(check: PasswordCheck): Promise<string> {
+  if (!process.stdin.isTTY) {
+    throw new CliError(
+      "no password given: type it at a terminal, set USER_PASSWORD, or pipe it on standard input.",
+    );
+  }
+
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
     const password = await readHidden("Password: ");
     const again = await readHidden("Password (again): ");
