@@ -8,6 +8,7 @@ import type { AppEnv, Authentication } from "../http/context";
 import type { Settings } from "../settings";
 import { MAX_TOKEN_LENGTH } from "./jwt";
 import { readToken, type TokenClaims } from "./tokens";
+import { verifyWithCache } from "./verified-token-cache";
 
 /** Longest Authorization header looked at: a scheme, a space and the longest token. */
 const MAX_HEADER_LENGTH = MAX_TOKEN_LENGTH + 64;
@@ -52,7 +53,7 @@ function invalidAccessToken(error: TokenError): AuthenticationError {
 
 async function readAccessToken(token: string, settings: Settings): Promise<TokenClaims> {
   try {
-    return await readToken(token, "access", settings);
+    return await verifyWithCache(token, settings, () => readToken(token, "access", settings));
   } catch (error) {
     throw error instanceof TokenError ? invalidAccessToken(error) : error;
   }
