@@ -24,8 +24,15 @@ export interface Keyring {
 
 const keyringCache = new Map<string, Promise<Keyring>>();
 
+/** Header segments already checked, per keyring; tokens from one issuer share a handful. */
+const MAX_REMEMBERED_HEADERS = 64;
+const checkedHeaders = new WeakMap<Keyring, Map<string, CryptoKey[]>>();
+
+const encoder = new TextEncoder();
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 async function importKey(secret: string): Promise<SigningKey> {
-  const raw = new TextEncoder().encode(secret);
+  const raw = encoder.encode(secret);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
   const key = await crypto.subtle.importKey("raw", raw, HMAC, false, ["sign", "verify"]);
 
@@ -72,8 +79,7 @@ export async function verifyJwt(token: string, keyring: Keyring): Promise<Record
   if (parts.length !== 3) throw invalid("not three segments");
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
 
-  const header = decodeJsonObject(encodedHeader, "header");
-  const candidates = pickKeys(header, keyring);
+  const candidates = keysForHeader(encodedHeader, keyring);
 
   const signature = decodeBase64Url(encodedSignature);
   if (!signature || signature.byteLength !== 32) throw invalid("bad signature encoding");
@@ -84,6 +90,20 @@ export async function verifyJwt(token: string, keyring: Keyring): Promise<Record
   if (!(await verifyWithAny(candidates, signature, signingInput))) throw invalid("bad signature");
 
   return parseJsonObject(payloadBytes, "payload");
+}
+
+/** The keys a header segment allows, checked once and then remembered for this keyring. */
+function keysForHeader(encodedHeader: string, keyring: Keyring): CryptoKey[] {
+  let remembered = checkedHeaders.get(keyring);
+  const known = remembered?.get(encodedHeader);
+  if (known) return known;
+
+  const keys = pickKeys(decodeJsonObject(encodedHeader, "header"), keyring);
+
+  if (!remembered) checkedHeaders.set(keyring, (remembered = new Map()));
+  if (remembered.size >= MAX_REMEMBERED_HEADERS) remembered.clear();
+  remembered.set(encodedHeader, keys);
+  return keys;
 }
 
 function checkHeader(header: Record<string, unknown>): void {
@@ -122,7 +142,7 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
 function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+    value = JSON.parse(strictUtf8.decode(bytes));
   } catch {
     throw invalid(`${what} is not JSON`);
   }
@@ -134,7 +154,7 @@ function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknow
 }
 
 function encode(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
+  return encoder.encode(text);
 }
 
 function invalid(detail: string): TokenError {

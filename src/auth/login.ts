@@ -53,6 +53,8 @@ export async function authenticateCredentials(
   if (!user) throw failedLogin(log, "unknown_user");
   if (!usable) throw failedLogin(log, "password_unusable", user);
   if (outcome === "too_costly") {
+    // An inactive account gets the usual answer, so the reset code reveals only usable ones.
+    if (!user.isActive) throw failedLogin(log, "inactive_user", user);
     log.event("warn", "auth.login_failed", { reason: "hash_too_costly", user_id: user.id });
     throw new AuthenticationError(
       "This account's password must be reset before it can log in.",

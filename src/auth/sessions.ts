@@ -6,6 +6,7 @@ import type { Database } from "../db/client";
 import {
   findRefreshToken,
   recordRefreshToken,
+  recordSiblingToken,
   revokeFamily,
   revokeForLogout,
   rotateRefreshToken,
@@ -119,8 +120,8 @@ export async function refreshSession(
 
   const child = newLedgerRow(user.id, row.familyId, now(), settings);
   if (!settings.blacklistAfterRotation) {
-    await recordRefreshToken(db, child);
-    return signPair(child, user, settings);
+    if (await recordSiblingToken(db, row.jti, child)) return signPair(child, user, settings);
+    throw new TokenError("blacklisted", "revoked");
   }
 
   if (await rotateRefreshToken(db, row.jti, child, now())) return signPair(child, user, settings);

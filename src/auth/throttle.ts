@@ -16,7 +16,8 @@ import { encodeBase64Url } from "./base64url";
 import { normalizeUsername } from "./usernames";
 
 /** What a counter counts; also the `reason` of the `auth.throttled` log line. */
-export type ThrottleScope = "login_per_ip" | "login_per_username" | "register_per_ip";
+export type ThrottleScope =
+  "login_per_ip" | "login_per_username" | "register_per_ip" | "password_change_per_user";
 
 interface ThrottleCheck {
   scope: ThrottleScope;
@@ -131,6 +132,25 @@ export async function throttleRegistration(
     scope: "register_per_ip",
     subject: addressSubject(clientIp),
     rate: settings.registerRatePerIp,
+  };
+  await enforce(db, [check], log, now);
+}
+
+/**
+ * Counts a password change per account. Its old-password check is a password guess like a
+ * login, so a stolen access token must not buy unlimited guesses: same limit as per username.
+ */
+export async function throttlePasswordChange(
+  db: Database,
+  settings: Settings,
+  userId: number,
+  log: RequestLog,
+  now: number,
+): Promise<void> {
+  const check: ThrottleCheck = {
+    scope: "password_change_per_user",
+    subject: String(userId),
+    rate: settings.loginRatePerUsername,
   };
   await enforce(db, [check], log, now);
 }

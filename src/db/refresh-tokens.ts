@@ -2,7 +2,7 @@
 // Every state change is one conditional statement or one atomic batch, because D1 has no
 // interactive transactions: the statement's result decides who won a race.
 
-import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./client";
 import { refreshTokens, type RefreshTokenRow } from "./schema";
 
@@ -44,13 +44,22 @@ export async function rotateRefreshToken(
         ),
       )
       .returning({ jti: refreshTokens.jti }),
-    db.insert(refreshTokens).select(childIfParentRetiredFor(db, parentJti, child)),
+    db
+      .insert(refreshTokens)
+      .select(
+        childRowIf(
+          db,
+          child,
+          eq(refreshTokens.jti, parentJti),
+          eq(refreshTokens.replacedBy, child.jti),
+        ),
+      ),
   ]);
   return retired.length === 1;
 }
 
-/** Selects the child's values only if the parent row now names the child as its successor. */
-function childIfParentRetiredFor(db: Database, parentJti: string, child: NewRefreshToken) {
+/** Selects the child's values from the parent's row, only when `conditions` hold for it. */
+function childRowIf(db: Database, child: NewRefreshToken, ...conditions: SQL[]) {
   const value = <T>(name: string, data: T) => sql<T>`${data}`.as(name);
 
   return db
@@ -66,7 +75,25 @@ function childIfParentRetiredFor(db: Database, parentJti: string, child: NewRefr
       revokedAt: sql<number | null>`null`.as("revoked_at"),
     })
     .from(refreshTokens)
-    .where(and(eq(refreshTokens.jti, parentJti), eq(refreshTokens.replacedBy, child.jti)));
+    .where(and(...conditions));
+}
+
+/**
+ * Records a sibling of `parentJti` (rotation without blacklisting) only while the parent is
+ * still unrevoked, in one statement, so a logout racing this refresh cannot be outlived.
+ * Returns false when the parent had been revoked.
+ */
+export async function recordSiblingToken(
+  db: Database,
+  parentJti: string,
+  child: NewRefreshToken,
+): Promise<boolean> {
+  const parentLive = [eq(refreshTokens.jti, parentJti), isNull(refreshTokens.revokedAt)];
+  const inserted = await db
+    .insert(refreshTokens)
+    .select(childRowIf(db, child, ...parentLive))
+    .returning({ jti: refreshTokens.jti });
+  return inserted.length === 1;
 }
 
 /** Revokes every token of a family that is not revoked yet. */

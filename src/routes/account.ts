@@ -5,6 +5,7 @@ import { changePassword, logoutEverywhere } from "../auth/account";
 import { MAX_PASSWORD_LENGTH } from "../auth/password-rules";
 import { webCryptoHasher } from "../auth/passwords";
 import { requireAccessToken } from "../auth/require-access-token";
+import { throttlePasswordChange } from "../auth/throttle";
 import { systemClock } from "../auth/tokens";
 import { readFields } from "../http/body";
 import type { AppEnv } from "../http/context";
@@ -38,7 +39,9 @@ accountRoutes.post("/api/password/change/", requireAccessToken(), async (c) => {
     now: systemClock(),
   };
 
-  await changePassword(c.var.db, c.var.settings, change, webCryptoHasher);
+  const { db, settings, log } = c.var;
+  await throttlePasswordChange(db, settings, change.userId, log, change.now);
+  await changePassword(db, settings, change, webCryptoHasher);
   c.var.log.event("info", "auth.password_changed", { user_id: change.userId });
 
   return c.json({});
