@@ -1,7 +1,8 @@
 // The Hono application: shared middleware, the route groups, and the JSON answers for
 // unknown paths and errors.
 
-import { Hono, type MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { Hono } from "hono/quick";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { database } from "./db/client";
@@ -30,6 +31,7 @@ const prepareRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   const clientIp = c.req.header("cf-connecting-ip") ?? "unknown";
   c.set("clientIp", clientIp);
   c.set("log", requestLog(c.var.requestId, clientIp));
+  c.header("X-Request-Id", c.var.requestId);
 
   try {
     c.set("settings", loadSettings(c.env));
@@ -45,16 +47,34 @@ const prepareRequest: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-const limitBody = bodyLimit({
+const checkBodySize = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
     throw new RequestError(413, "Request body is too large.");
   },
 });
 
+/**
+ * Caps the body size. A body without a length is read here, so a client that hangs up
+ * mid-body fails here: that is the client's error (400), not a server error.
+ */
+const limitBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  let reachedRoute = false;
+  try {
+    await checkBodySize(c, async () => {
+      reachedRoute = true;
+      await next();
+    });
+  } catch (error) {
+    if (reachedRoute || error instanceof RequestError) throw error;
+    throw new RequestError(400, "The request body could not be read.");
+  }
+};
+
 export const app = new Hono<AppEnv>();
 
-app.use(requestId());
+// Ids are always ours: a client-chosen id could make log lines collide or impersonate others.
+app.use(requestId({ headerName: "" }));
 // Before settings and auth, so preflights are answered at once and errors keep CORS headers.
 app.use(allowedOriginsCors());
 app.use(noStore());

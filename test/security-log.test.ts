@@ -37,22 +37,25 @@ afterEach(() => {
 
 let requestCounter = 0;
 
-/** A request as a client behind Cloudflare sends it, with a request id we can look for. */
+/** A request as a client behind Cloudflare sends it, trying to choose its own request id. */
 function request(path: string, init: { body?: unknown; authorization?: string } = {}) {
   requestCounter++;
   const headers: Record<string, string> = {
     "cf-connecting-ip": CLIENT_IP,
-    "x-request-id": `security-log-${requestCounter}`,
+    "x-request-id": `client-chosen-${requestCounter}`,
   };
   if (init.authorization) headers.authorization = init.authorization;
   if (init.body !== undefined) headers["content-type"] = "application/json";
 
   const method = init.body === undefined && !path.includes("/all/") ? "GET" : "POST";
   const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-  return {
-    request: new Request(BASE + path, { method, headers, body }),
-    id: `security-log-${requestCounter}`,
-  };
+  return { request: new Request(BASE + path, { method, headers, body }) };
+}
+
+/** Sends a request; the id is the one the server chose and answered with. */
+async function send(attempt: { request: Request }) {
+  const response = await call(attempt.request);
+  return { response, id: response.headers.get("x-request-id") };
 }
 
 /** Every console line so far, each parsed as one JSON object (the test fails otherwise). */
@@ -93,14 +96,16 @@ describe("auth.login_failed", () => {
       body: { username: user.username, password: "wrong-password-123" },
     });
 
-    const response = await call(attempt.request);
+    const { response, id } = await send(attempt);
 
     expect(response.status).toBe(401);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines.join("\n")).not.toContain("client-chosen-");
     expect(eventsNamed("auth.login_failed")).toHaveLength(1);
     const [line] = eventsNamed("auth.login_failed");
     expect(line).toMatchObject({
       level: "warn",
-      request_id: attempt.id,
+      request_id: id,
       client_ip: CLIENT_IP,
       user_id: user.id,
       reason: "password_mismatch",
@@ -113,11 +118,11 @@ describe("auth.login_failed", () => {
       body: { username: "no-such-person-xyz", password: "wrong-password-123" },
     });
 
-    await call(attempt.request);
+    const { id } = await send(attempt);
 
     const [line] = eventsNamed("auth.login_failed");
     expect(line).toMatchObject({
-      request_id: attempt.id,
+      request_id: id,
       client_ip: CLIENT_IP,
       reason: "unknown_user",
     });
@@ -137,7 +142,6 @@ describe("auth.throttled", () => {
           headers: {
             "content-type": "application/json",
             "cf-connecting-ip": ip,
-            "x-request-id": "throttled-1",
           },
           body: JSON.stringify({ username: "someone", password: "guess-number-1" }),
         }),
@@ -151,7 +155,7 @@ describe("auth.throttled", () => {
     const [line] = eventsNamed("auth.throttled");
     expect(line).toMatchObject({
       level: "warn",
-      request_id: "throttled-1",
+      request_id: response.headers.get("x-request-id"),
       client_ip: ip,
       reason: "login_per_ip",
       retry_after: Number(response.headers.get("retry-after")),
@@ -173,18 +177,22 @@ describe("session events", () => {
     await env.DB.prepare("update refresh_tokens set retired_at = retired_at - 3600 where jti = ?")
       .bind(jtiOf(first.refresh))
       .run();
-    const reuse = request("/api/token/refresh/", { body: { refresh: first.refresh } });
-    expect((await call(reuse.request)).status).toBe(401);
+    const reuse = await send(request("/api/token/refresh/", { body: { refresh: first.refresh } }));
+    expect(reuse.response.status).toBe(401);
     const second = await loginPair(user.username);
     const hashBefore = await storedHash(user.id);
-    const change = request("/api/password/change/", {
-      authorization: `Bearer ${second.access}`,
-      body: { old_password: PASSWORD, new_password: NEW_PASSWORD },
-    });
-    expect((await call(change.request)).status).toBe(200);
+    const change = await send(
+      request("/api/password/change/", {
+        authorization: `Bearer ${second.access}`,
+        body: { old_password: PASSWORD, new_password: NEW_PASSWORD },
+      }),
+    );
+    expect(change.response.status).toBe(200);
     const third = await loginPair(user.username, NEW_PASSWORD);
-    const logout = request("/api/logout/all/", { authorization: `Bearer ${third.access}` });
-    expect((await call(logout.request)).status).toBe(200);
+    const logout = await send(
+      request("/api/logout/all/", { authorization: `Bearer ${third.access}` }),
+    );
+    expect(logout.response.status).toBe(200);
 
     const reuseLine = eventsNamed("auth.refresh_token_reuse")[0];
     const changeLine = eventsNamed("auth.password_changed")[0];

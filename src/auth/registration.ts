@@ -12,7 +12,8 @@ import { INVALID_USERNAME_MESSAGE, isValidUsername, normalizeUsername } from "./
 
 export const DUPLICATE_USERNAME_MESSAGE = "A user with that username already exists.";
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** One @, a dot in the domain, and no whitespace, control or invisible formatting characters. */
+const EMAIL = /^[^\s@\p{C}]+@[^\s@\p{C}]+\.[^\s@\p{C}]+$/u;
 
 export interface Registration {
   username: string;

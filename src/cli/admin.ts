@@ -7,7 +7,7 @@ import { passwordProblems } from "../auth/password-rules.ts";
 import { hashPassword } from "../auth/passwords.ts";
 import { normalizeUsername } from "../auth/usernames.ts";
 import { passwordHashIterations } from "./config.ts";
-import { CliError, execute, sqlContains, sqlInteger, sqlText, type Target } from "./d1.ts";
+import { CliError, execute, sqlInteger, sqlText, sqlUsernameContains, type Target } from "./d1.ts";
 import { confirm, isInteractive, obtainPassword } from "./prompt.ts";
 
 const USAGE = `Usage: npm run admin -- <command> [--remote | --persist-to dir]
@@ -116,9 +116,7 @@ function printTable(rows: Row[]): void {
 
 function listUsers(invocation: Invocation): void {
   const terms = invocation.search.split(/[\s,]+/).filter((term) => term.length > 0);
-  const where = terms.length
-    ? `where ${terms.map((term) => `username like ${sqlContains(term)} escape '\\'`).join(" and ")}`
-    : "";
+  const where = terms.length ? `where ${terms.map(sqlUsernameContains).join(" and ")}` : "";
 
   const [countRows, rows] = execute(
     invocation.target,

@@ -33,9 +33,9 @@ export function sqlInteger(value: number): string {
   return String(value);
 }
 
-/** A LIKE pattern matching the term anywhere, for use with `escape '\'`. */
-export function sqlContains(term: string): string {
-  return sqlText(`%${term.replace(/[\\%_]/g, (char) => `\\${char}`)}%`);
+/** A condition: the username contains the term, ignoring ASCII case (no LIKE length limit). */
+export function sqlUsernameContains(term: string): string {
+  return `instr(lower(username), lower(${sqlText(term)})) > 0`;
 }
 
 function targetFlags(target: Target): string[] {

@@ -18,7 +18,7 @@ type BodySchema = v.GenericSchema;
 const CONVERSION: ConversionConfig = {
   target: "draft-2020-12",
   typeMode: "output",
-  ignoreActions: ["trim", "transform"],
+  ignoreActions: ["trim", "transform", "check"],
 };
 
 interface Answer {

@@ -68,16 +68,10 @@ export interface UserListQuery {
   offset: number;
 }
 
-/** A LIKE pattern matching `term` anywhere, with LIKE's own wildcards escaped. */
-function containsPattern(term: string): string {
-  return `%${term.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-}
-
 function usernameContainsAll(terms: string[]) {
-  // SQLite's LIKE ignores case for ASCII letters, as Django's icontains search does.
-  const conditions = terms.map(
-    (term) => sql`${users.username} like ${containsPattern(term)} escape '\\'`,
-  );
+  // instr() rather than LIKE: no wildcards to escape, and no pattern-length limit, which
+  // D1 enforces for LIKE. lower() folds ASCII letters, as Django's icontains does in SQLite.
+  const conditions = terms.map((term) => sql`instr(lower(${users.username}), lower(${term})) > 0`);
   return and(...conditions);
 }
 

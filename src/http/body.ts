@@ -51,13 +51,27 @@ async function parseMultipart(request: Request): Promise<Fields> {
   let form: FormData;
   try {
     form = await request.formData();
-  } catch {
+  } catch (error) {
+    if (error instanceof RequestError) throw error;
     throw new RequestError(400, "Multipart form parse error - Invalid multipart body.");
   }
 
   const fields: Fields = {};
   for (const [name, value] of form) fields[name] = typeof value === "string" ? value : {};
   return fields;
+}
+
+/**
+ * The raw body. A client that hangs up mid-body is a client error, not ours; the size limit's
+ * own 413 passes through.
+ */
+async function readBytes(request: Request): Promise<ArrayBuffer> {
+  try {
+    return await request.arrayBuffer();
+  } catch (error) {
+    if (error instanceof RequestError) throw error;
+    throw new RequestError(400, "The request body could not be read.");
+  }
 }
 
 /** The request's fields; an empty body reads as no fields at all. */
@@ -68,7 +82,7 @@ export async function readFields(c: Context): Promise<Fields> {
   if (type === "multipart/form-data") return parseMultipart(request);
 
   // Decoded by hand: the runtime warns when .text() meets a form-encoded body.
-  const text = new TextDecoder().decode(await request.arrayBuffer());
+  const text = new TextDecoder().decode(await readBytes(request));
   if (text.length === 0) return {};
   if (type === "application/json") return parseJson(text);
   if (type === "application/x-www-form-urlencoded") return parseForm(text);

@@ -20,10 +20,25 @@ function unauthorized(c: Context<AppEnv>, body: Record<string, unknown>): Respon
   return c.json(body, 401);
 }
 
+/**
+ * What of an unexpected error may be logged: its name, the innermost cause's message and the
+ * stack frames. Outer messages are left out: a failed query's message carries the query's
+ * parameters, which can be a password hash or a username.
+ */
+export function describeForLog(error: unknown): { error: string; reason?: string; stack?: string } {
+  if (!(error instanceof Error)) return { error: "unknown" };
+
+  let innermost: Error = error;
+  while (innermost.cause instanceof Error) innermost = innermost.cause;
+  const frames = (error.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
+  const reason = innermost === error ? undefined : innermost.message.split("\n")[0];
+
+  return { error: error.name, reason, stack: frames.join("\n") };
+}
+
 function serverError(c: Context<AppEnv>, error: unknown): Response {
   const requestId = c.var.requestId;
-  const { name, stack } = error instanceof Error ? error : { name: "unknown", stack: undefined };
-  writeLog("error", "server.unexpected_error", { request_id: requestId, error: name, stack });
+  writeLog("error", "server.unexpected_error", { request_id: requestId, ...describeForLog(error) });
 
   return c.json(
     { detail: "A server error occurred.", code: "server_error", request_id: requestId },

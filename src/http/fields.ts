@@ -23,7 +23,13 @@ function numberAsText(input: unknown): unknown {
 
 /** A text field before trimming and length checks: a string, or a number read as one. */
 function text() {
-  return v.pipe(v.unknown(), v.transform(numberAsText), v.string(stringMessage));
+  return v.pipe(
+    v.unknown(),
+    v.transform(numberAsText),
+    v.string(stringMessage),
+    // A lone surrogate has no UTF-8 form: two different inputs would hash or store the same.
+    v.check((value) => value.isWellFormed(), "Not a valid string."),
+  );
 }
 
 /** An object of fields; a missing required field reads "This field is required.". */

@@ -1,6 +1,6 @@
 // Session management for the signed-in user: logout everywhere and password change.
 
-import { Hono } from "hono";
+import { Hono } from "hono/quick";
 import { changePassword, logoutEverywhere } from "../auth/account";
 import { MAX_PASSWORD_LENGTH } from "../auth/password-rules";
 import { webCryptoHasher } from "../auth/passwords";

@@ -1,7 +1,8 @@
 // User administration for staff users, under /api/admin/users/: list and search, show,
 // activate or deactivate, grant or revoke staff, revoke sessions, delete.
 
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/quick";
 import {
   changeUserFlags,
   describeUserForStaff,

@@ -2,7 +2,8 @@
 // that renders it). Both files are static assets, generated at build time, so the Worker
 // bundle carries none of the description.
 
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/quick";
 import type { AppEnv } from "../http/context";
 import { otherMethods } from "../http/methods";
 

@@ -1,6 +1,6 @@
 // Registration: the blog's follow-up endpoint, `POST /api/register/`.
 
-import { Hono } from "hono";
+import { Hono } from "hono/quick";
 import { MAX_PASSWORD_LENGTH } from "../auth/password-rules";
 import { describeUser, registerUser } from "../auth/registration";
 import { webCryptoHasher } from "../auth/passwords";

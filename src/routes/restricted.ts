@@ -1,6 +1,6 @@
 // The blog's restricted view: answers only callers with a valid access token.
 
-import { Hono } from "hono";
+import { Hono } from "hono/quick";
 import { requireAccessToken } from "../auth/require-access-token";
 import type { AppEnv } from "../http/context";
 import { otherMethods } from "../http/methods";

@@ -1,6 +1,6 @@
 // SimpleJWT's token views: obtain a pair, refresh, verify and blacklist (logout).
 
-import { Hono } from "hono";
+import { Hono } from "hono/quick";
 import { authenticateCredentials } from "../auth/login";
 import { webCryptoHasher } from "../auth/passwords";
 import {
