@@ -44,7 +44,8 @@ function nodeChained(password: string, salt: string, iterations: number, rounds:
 }
 
 function djangoHash(password: string, salt: string, iterations: number): string {
-  return `pbkdf2_sha256$${iterations}$${salt}$${nodePbkdf2(password, salt, iterations).toString("base64")}`;
+  const hash = nodePbkdf2(password, salt, iterations).toString("base64");
+  return `pbkdf2_sha256$${iterations}$${salt}$${hash}`;
 }
 
 /** Records the iteration count of every PBKDF2 call made through Web Crypto. */

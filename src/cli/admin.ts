@@ -121,7 +121,8 @@ function listUsers(invocation: Invocation): void {
   const [countRows, rows] = execute(
     invocation.target,
     `select count(*) as total from users ${where}; ` +
-      `select ${USER_COLUMNS} from users ${where} order by id limit ${sqlInteger(invocation.limit)}`,
+      `select ${USER_COLUMNS} from users ${where} ` +
+      `order by id limit ${sqlInteger(invocation.limit)}`,
   );
   const total = Number(countRows?.[0]?.total ?? 0);
 

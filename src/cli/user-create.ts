@@ -87,7 +87,8 @@ function insertUser(request: Request, passwordHash: string): number | undefined 
     request.isSuperuser ? "1" : "0",
   ].join(", ");
   const sql =
-    `insert into users (username, email, password_hash, is_staff, is_superuser) values (${values}) ` +
+    "insert into users (username, email, password_hash, is_staff, is_superuser) " +
+    `values (${values}) ` +
     "on conflict (username) do nothing returning id";
 
   const [rows] = execute(request.target, sql);

@@ -32,9 +32,11 @@ export function countAttemptStatement(
     .onConflictDoUpdate({
       target: throttleCounters.key,
       set: {
-        windowStart: sql`case when ${expired} then excluded.window_start else ${throttleCounters.windowStart} end`,
+        windowStart: sql`case when ${expired} then excluded.window_start
+          else ${throttleCounters.windowStart} end`,
         attempts: sql`case when ${expired} then 1 else ${throttleCounters.attempts} + 1 end`,
-        expiresAt: sql`case when ${expired} then excluded.expires_at else ${throttleCounters.expiresAt} end`,
+        expiresAt: sql`case when ${expired} then excluded.expires_at
+          else ${throttleCounters.expiresAt} end`,
       },
     })
     .returning({ attempts: throttleCounters.attempts, expiresAt: throttleCounters.expiresAt });

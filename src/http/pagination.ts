@@ -6,7 +6,7 @@ import { RequestError } from "../errors";
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** What the query string asked for; `page` is "last" or a number not yet checked against the count. */
+/** What the query string asked for; `page` is "last" or a number not yet checked. */
 export interface PageRequest {
   page: number | "last";
   size: number;
