@@ -14,6 +14,9 @@ export const ALLOWED_HEADERS = ["Authorization", "Content-Type"];
 
 export const ALLOWED_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"];
 
+/** Response headers an app may read besides the safelisted ones: wait, challenge, request id. */
+export const EXPOSED_HEADERS = ["Retry-After", "WWW-Authenticate", "X-Request-Id"];
+
 /** Whether the request's Origin is on the allow list; bad settings allow nobody. */
 function isAllowedOrigin(origin: string, c: Context<AppEnv>): boolean {
   try {
@@ -37,6 +40,7 @@ export function allowedOriginsCors(): MiddlewareHandler<AppEnv> {
     origin: (origin, c) => (isAllowedOrigin(origin, c as Context<AppEnv>) ? origin : null),
     allowHeaders: ALLOWED_HEADERS,
     allowMethods: ALLOWED_METHODS,
+    exposeHeaders: EXPOSED_HEADERS,
     maxAge: PREFLIGHT_MAX_AGE,
     credentials: false,
   });
