@@ -38,6 +38,12 @@ async function staffToken(overrides: Overrides = {}) {
   return { staff, token: tokens.access };
 }
 
+async function superuserToken() {
+  const { staff, token } = await staffToken();
+  await env.DB.prepare("update users set is_superuser = 1 where id = ?").bind(staff.id).run();
+  return { superuser: staff, token };
+}
+
 async function userRow(id: number) {
   return env.DB.prepare("select is_active, is_staff, session_version from users where id = ?")
     .bind(id)
@@ -345,7 +351,7 @@ describe("changing a user", () => {
   });
 
   it("grants staff status, which opens the admin API to that user, and revokes it", async () => {
-    const { token } = await staffToken();
+    const { token } = await superuserToken();
     const target = await createUser();
     const targetToken = (await login(target.username, target.password)).access;
     const path = `/api/admin/users/${target.id}/`;
@@ -448,5 +454,58 @@ describe("deleting a user", () => {
     expect(await refreshTokenCount(target.id)).toBe(0);
     const again = await call(adminRequest("GET", `/api/admin/users/${target.id}/`, token));
     expect(again.status).toBe(404);
+  });
+});
+
+describe("who may administer whom", () => {
+  const patch = (id: number, token: string, json: Record<string, unknown>) =>
+    call(adminRequest("PATCH", `/api/admin/users/${id}/`, token, { json }));
+  const denied = { detail: "You do not have permission to perform this action." };
+
+  it("refuses a staff user who would deactivate, demote or delete another staff user", async () => {
+    const { token } = await staffToken();
+    const { staff: other } = await staffToken();
+    const path = `/api/admin/users/${other.id}/`;
+
+    const deactivate = await patch(other.id, token, { is_active: false });
+    const demote = await patch(other.id, token, { is_staff: false });
+    const remove = await call(adminRequest("DELETE", path, token));
+    const revoke = await call(adminRequest("POST", `${path}revoke-sessions/`, token));
+
+    for (const response of [deactivate, demote, remove, revoke]) {
+      expect(response.status).toBe(403);
+      expect(await response.json()).toEqual(denied);
+    }
+    expect(await userRow(other.id)).toMatchObject({ is_active: 1, is_staff: 1 });
+  });
+
+  it("refuses a staff user who is not a superuser the power to grant staff", async () => {
+    const { token } = await staffToken();
+    const target = await createUser();
+
+    const response = await patch(target.id, token, { is_staff: true });
+
+    expect(response.status).toBe(403);
+    expect(await userRow(target.id)).toMatchObject({ is_staff: 0 });
+  });
+
+  it("refuses anyone who would deactivate, demote or delete themselves", async () => {
+    const { superuser, token } = await superuserToken();
+
+    const deactivate = await patch(superuser.id, token, { is_active: false });
+    const remove = await call(adminRequest("DELETE", `/api/admin/users/${superuser.id}/`, token));
+
+    expect([deactivate.status, remove.status]).toEqual([403, 403]);
+    expect(await userRow(superuser.id)).toMatchObject({ is_active: 1, is_staff: 1 });
+  });
+
+  it("lets a superuser deactivate a staff user", async () => {
+    const { token } = await superuserToken();
+    const { staff } = await staffToken();
+
+    const response = await patch(staff.id, token, { is_active: false });
+
+    expect(response.status).toBe(200);
+    expect(await userRow(staff.id)).toMatchObject({ is_active: 0 });
   });
 });

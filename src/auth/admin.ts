@@ -57,11 +57,42 @@ export async function requireUser(db: Database, id: number): Promise<User> {
   return user;
 }
 
+/** DRF's IsAdminUser refusal, also used when a staff user reaches above their station. */
+export const PERMISSION_DENIED = "You do not have permission to perform this action.";
+
+/** What an operation does to its target, for the authority check. */
+type Operation = "change" | "revoke_sessions" | "delete";
+
+/**
+ * Who may do what, as Django's admin would with its default permissions: staff manage
+ * ordinary accounts; only a superuser touches staff or superuser accounts or grants staff.
+ * Nobody deactivates, demotes or deletes themselves, so an admin cannot lock themselves out.
+ */
+function checkAuthority(actor: User, target: User, operation: Operation, flags?: UserFlags) {
+  const self = actor.id === target.id;
+  const privilegedTarget = target.isStaff || target.isSuperuser;
+  const grantsStaff = flags?.isStaff !== undefined && flags.isStaff !== target.isStaff;
+
+  const lockout =
+    self && (operation === "delete" || flags?.isActive === false || flags?.isStaff === false);
+  const aboveStation = !actor.isSuperuser && ((privilegedTarget && !self) || grantsStaff);
+
+  if (lockout || aboveStation) throw new RequestError(403, PERMISSION_DENIED);
+}
+
 /**
  * Changes a user's active and staff flags. Deactivating also ends every session, so a
  * deactivated account can neither refresh nor, in the database check mode, use its tokens.
  */
-export async function changeUserFlags(db: Database, id: number, flags: UserFlags, now: number) {
+export async function changeUserFlags(
+  db: Database,
+  actor: User,
+  id: number,
+  flags: UserFlags,
+  now: number,
+) {
+  checkAuthority(actor, await requireUser(db, id), "change", flags);
+
   const user = await updateUserFlags(db, id, flags);
   if (!user) throw notFound();
 
@@ -70,12 +101,13 @@ export async function changeUserFlags(db: Database, id: number, flags: UserFlags
 }
 
 /** Ends every session of a user: refresh tokens revoked, access tokens in database mode. */
-export async function revokeUserSessions(db: Database, id: number, now: number): Promise<void> {
-  await requireUser(db, id);
+export async function revokeUserSessions(db: Database, actor: User, id: number, now: number) {
+  checkAuthority(actor, await requireUser(db, id), "revoke_sessions");
   await endAllSessions(db, id, now);
 }
 
 /** Deletes a user with their refresh tokens. */
-export async function removeUser(db: Database, id: number): Promise<void> {
+export async function removeUser(db: Database, actor: User, id: number): Promise<void> {
+  checkAuthority(actor, await requireUser(db, id), "delete");
   if (!(await deleteUser(db, id))) throw notFound();
 }

@@ -5,9 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import { findUserById } from "../db/users";
 import { AuthenticationError, RequestError } from "../errors";
 import type { AppEnv } from "../http/context";
-
-/** DRF's IsAdminUser refusal. */
-export const PERMISSION_DENIED = "You do not have permission to perform this action.";
+import { PERMISSION_DENIED } from "./admin";
 
 /**
  * Lets through only active staff users. A user who no longer exists or is inactive gets
@@ -22,6 +20,7 @@ export function requireStaff(): MiddlewareHandler<AppEnv> {
     if (!user.isActive) throw new AuthenticationError("User is inactive", "user_inactive");
     if (!user.isStaff) throw new RequestError(403, PERMISSION_DENIED);
 
+    c.set("auth", { ...c.var.auth, user });
     await next();
   };
 }

@@ -10,7 +10,7 @@ import type { Settings } from "../settings";
 export interface Authentication {
   userId: number;
   claims: TokenClaims;
-  /** Loaded only in the `database` user-check mode. */
+  /** Loaded in the `database` user-check mode, and by the staff check. */
   user?: User;
 }
 

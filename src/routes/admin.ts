@@ -19,6 +19,7 @@ import { RequestError } from "../errors";
 import { readFields } from "../http/body";
 import { optionalBoolean } from "../http/boolean-field";
 import type { AppEnv } from "../http/context";
+import type { User } from "../db/schema";
 import { form, validate } from "../http/fields";
 import { otherMethods } from "../http/methods";
 import { paginated, readPageRequest } from "../http/pagination";
@@ -35,6 +36,11 @@ export const userChangeSchema = form({
 });
 
 const staffOnly = [requireAccessToken(), requireStaff()] as const;
+
+/** The staff user making the request, loaded by the staff check. */
+function actor(c: Context<AppEnv>): User {
+  return c.var.auth.user!;
+}
 
 function userId(c: Context<AppEnv>): number {
   const id = Number(c.req.param("id"));
@@ -74,7 +80,7 @@ adminRoutes.patch(USER_PATH, ...staffOnly, async (c) => {
   const input = validate(userChangeSchema, await readFields(c));
   const flags = { isActive: input.is_active, isStaff: input.is_staff };
 
-  const user = await changeUserFlags(c.var.db, userId(c), flags, systemClock());
+  const user = await changeUserFlags(c.var.db, actor(c), userId(c), flags, systemClock());
   audit(c, "admin.user_changed", user.id);
 
   return c.json(describeUserForStaff(user));
@@ -83,7 +89,7 @@ adminRoutes.patch(USER_PATH, ...staffOnly, async (c) => {
 adminRoutes.delete(USER_PATH, ...staffOnly, async (c) => {
   const id = userId(c);
 
-  await removeUser(c.var.db, id);
+  await removeUser(c.var.db, actor(c), id);
   audit(c, "admin.user_deleted", id);
 
   return c.body(null, 204);
@@ -92,7 +98,7 @@ adminRoutes.delete(USER_PATH, ...staffOnly, async (c) => {
 adminRoutes.post(REVOKE_SESSIONS_PATH, ...staffOnly, async (c) => {
   const id = userId(c);
 
-  await revokeUserSessions(c.var.db, id, systemClock());
+  await revokeUserSessions(c.var.db, actor(c), id, systemClock());
   audit(c, "admin.sessions_revoked", id);
 
   return c.json({});
