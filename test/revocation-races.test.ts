@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { readToken } from "../src/auth/tokens";
 import { database } from "../src/db/client";
 import { findRefreshToken, recordSiblingToken, revokeFamily } from "../src/db/refresh-tokens";
+import { issueTokenPair } from "../src/auth/sessions";
+import { endAllSessions, findUserById } from "../src/db/users";
 import { loadSettings } from "../src/settings";
 import { call, createUserWithHash, loggedInUser, postJson } from "./helpers";
 
@@ -54,6 +56,39 @@ describe("rotation without blacklisting", () => {
 
     expect(recorded).toBe(false);
     expect(await findRefreshToken(database(env.DB), child.jti)).toBeUndefined();
+  });
+});
+
+describe("a login racing the end of every session", () => {
+  it("records no refresh token when the sessions ended during the password check", async () => {
+    const user = await createUserWithHash("pbkdf2_sha256$1000$salt$" + btoa("x".repeat(32)));
+    const loadedBeforeTheCheck = await findUserById(database(env.DB), user.id);
+    await endAllSessions(database(env.DB), user.id, Math.floor(Date.now() / 1000));
+
+    const issuing = issueTokenPair(database(env.DB), settings(), loadedBeforeTheCheck!);
+
+    await expect(issuing).rejects.toThrow("No active account found with the given credentials");
+    const rows = await env.DB.prepare("select count(*) as n from refresh_tokens where user_id = ?")
+      .bind(user.id)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(0);
+  });
+});
+
+describe("verify in the database check mode", () => {
+  it("answers 401 blacklisted for an access token issued before a logout everywhere", async () => {
+    const mode = { AUTH_USER_CHECK: "database" };
+    const { tokens } = await loggedInUser(mode);
+    const bearer = { authorization: `Bearer ${tokens.access}` };
+    await call(postJson("/api/logout/all/", {}, bearer), mode);
+
+    const response = await call(postJson("/api/token/verify/", { token: tokens.access }), mode);
+
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({
+      detail: "Token is blacklisted",
+      code: "token_not_valid",
+    });
   });
 });
 

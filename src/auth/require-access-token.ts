@@ -3,10 +3,11 @@
 
 import type { MiddlewareHandler } from "hono";
 import { AuthenticationError, TokenError } from "../errors";
-import { findUserById } from "../db/users";
+import type { Database } from "../db/client";
 import type { AppEnv, Authentication } from "../http/context";
 import type { Settings } from "../settings";
 import { MAX_TOKEN_LENGTH } from "./jwt";
+import { checkTokenUser } from "./sessions";
 import { readToken, type TokenClaims } from "./tokens";
 import { verifyWithCache } from "./verified-token-cache";
 
@@ -59,17 +60,12 @@ async function readAccessToken(token: string, settings: Settings): Promise<Token
   }
 }
 
-/** The `database` mode's checks, as SimpleJWT's JWTAuthentication.get_user makes them. */
-async function checkUser(c: Parameters<MiddlewareHandler<AppEnv>>[0], claims: TokenClaims) {
-  const user = await findUserById(c.get("db"), claims.user_id);
-  if (!user) throw new AuthenticationError("User not found", "user_not_found");
-  if (!user.isActive) throw new AuthenticationError("User is inactive", "user_inactive");
-
-  // Logout-everywhere and password changes bump the version; older tokens are revoked.
-  if ((claims.session_version ?? 0) !== user.sessionVersion) {
-    throw invalidAccessToken(new TokenError("blacklisted", "session revoked"));
+async function checkUser(db: Database, claims: TokenClaims) {
+  try {
+    return await checkTokenUser(db, claims);
+  } catch (error) {
+    throw error instanceof TokenError ? invalidAccessToken(error) : error;
   }
-  return user;
 }
 
 /** Requires a valid access token; puts what it learnt in `c.get("auth")`. */
@@ -81,7 +77,7 @@ export function requireAccessToken(): MiddlewareHandler<AppEnv> {
 
     const claims = await readAccessToken(token, settings);
     const auth: Authentication = { userId: claims.user_id, claims };
-    if (settings.userCheck === "database") auth.user = await checkUser(c, claims);
+    if (settings.userCheck === "database") auth.user = await checkUser(c.var.db, claims);
 
     c.set("auth", auth);
     await next();

@@ -2,10 +2,11 @@
 // logging out, and checking a token for the verify endpoint. The ledger is in D1.
 
 import { AuthenticationError, TokenError } from "../errors";
+import { NO_ACTIVE_ACCOUNT } from "./login";
 import type { Database } from "../db/client";
 import {
   findRefreshToken,
-  recordRefreshToken,
+  recordLoginToken,
   recordSiblingToken,
   revokeFamily,
   revokeForLogout,
@@ -16,7 +17,15 @@ import type { RefreshTokenRow, User } from "../db/schema";
 import { findUserById } from "../db/users";
 import type { RequestLog } from "../log";
 import type { Settings } from "../settings";
-import { buildClaims, newJti, readToken, signClaims, systemClock, type Clock } from "./tokens";
+import {
+  buildClaims,
+  newJti,
+  readToken,
+  signClaims,
+  systemClock,
+  type Clock,
+  type TokenClaims,
+} from "./tokens";
 
 export interface TokenPair {
   access: string;
@@ -68,7 +77,10 @@ function newLedgerRow(userId: number, familyId: string, now: number, settings: S
   } satisfies NewRefreshToken;
 }
 
-/** Issues and records a new pair for a user who just logged in: the start of a family. */
+/**
+ * Issues and records a new pair for a user who just logged in: the start of a family. Throws
+ * AuthenticationError when the account was deactivated or its sessions ended meanwhile.
+ */
 export async function issueTokenPair(
   db: Database,
   settings: Settings,
@@ -77,7 +89,9 @@ export async function issueTokenPair(
 ): Promise<TokenPair> {
   const row = newLedgerRow(user.id, newJti(), now(), settings);
 
-  await recordRefreshToken(db, row);
+  if (!(await recordLoginToken(db, row, user.sessionVersion))) {
+    throw new AuthenticationError(NO_ACTIVE_ACCOUNT);
+  }
   return signPair(row, user, settings);
 }
 
@@ -187,7 +201,26 @@ export async function logoutRefreshToken(
   if (!(await revokeForLogout(db, row, now()))) throw new TokenError("blacklisted", "logged out");
 }
 
-/** The verify endpoint's check: any valid token; a refresh token must also be live. */
+/**
+ * The `database` mode's check of a token's user, as SimpleJWT's JWTAuthentication.get_user
+ * makes it, plus the session version that logout-everywhere and password changes bump.
+ * Throws AuthenticationError (user_not_found, user_inactive) or TokenError("blacklisted").
+ */
+export async function checkTokenUser(db: Database, claims: TokenClaims): Promise<User> {
+  const user = await findUserById(db, claims.user_id);
+  if (!user) throw new AuthenticationError("User not found", "user_not_found");
+  if (!user.isActive) throw new AuthenticationError("User is inactive", "user_inactive");
+
+  if ((claims.session_version ?? 0) !== user.sessionVersion) {
+    throw new TokenError("blacklisted", "session revoked");
+  }
+  return user;
+}
+
+/**
+ * The verify endpoint's check: any valid token; a refresh token must also be live, and in
+ * the `database` mode an access token's user must pass the same check as on guarded routes.
+ */
 export async function verifyAnyToken(
   db: Database,
   settings: Settings,
@@ -195,7 +228,10 @@ export async function verifyAnyToken(
   now: Clock = systemClock,
 ): Promise<void> {
   const claims = await readToken(token, "any", settings, now);
-  if (claims.token_type !== "refresh") return;
+  if (claims.token_type === "access") {
+    if (settings.userCheck === "database") await checkTokenUser(db, claims);
+    return;
+  }
 
   const row = await findRefreshToken(db, claims.jti);
   if (!row || row.revokedAt !== null || row.retiredAt !== null) {

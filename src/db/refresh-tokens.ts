@@ -4,17 +4,12 @@
 
 import { and, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./client";
-import { refreshTokens, type RefreshTokenRow } from "./schema";
+import { refreshTokens, users, type RefreshTokenRow } from "./schema";
 
 export type NewRefreshToken = Omit<RefreshTokenRow, "retiredAt" | "replacedBy" | "revokedAt">;
 
 /** Rows deleted per statement by cleanup; small enough for D1's per-query limits. */
 export const CLEANUP_BATCH_SIZE = 500;
-
-/** Records a refresh token: one issued at login, or a child kept beside a live parent. */
-export async function recordRefreshToken(db: Database, row: NewRefreshToken): Promise<void> {
-  await db.insert(refreshTokens).values(row);
-}
 
 /** The ledger row of a refresh token, if any. */
 export async function findRefreshToken(db: Database, jti: string) {
@@ -58,24 +53,51 @@ export async function rotateRefreshToken(
   return retired.length === 1;
 }
 
-/** Selects the child's values from the parent's row, only when `conditions` hold for it. */
-function childRowIf(db: Database, child: NewRefreshToken, ...conditions: SQL[]) {
+/** The new row's values as a select list, so an insert can depend on a condition. */
+function rowValues(child: NewRefreshToken) {
   const value = <T>(name: string, data: T) => sql<T>`${data}`.as(name);
 
+  return {
+    jti: value("jti", child.jti),
+    userId: value("user_id", child.userId),
+    familyId: value("family_id", child.familyId),
+    issuedAt: value("issued_at", child.issuedAt),
+    expiresAt: value("expires_at", child.expiresAt),
+    accessJti: value("access_jti", child.accessJti),
+    retiredAt: sql<number | null>`null`.as("retired_at"),
+    replacedBy: sql<string | null>`null`.as("replaced_by"),
+    revokedAt: sql<number | null>`null`.as("revoked_at"),
+  };
+}
+
+/** Selects the child's values from the parent's row, only when `conditions` hold for it. */
+function childRowIf(db: Database, child: NewRefreshToken, ...conditions: SQL[]) {
   return db
-    .select({
-      jti: value("jti", child.jti),
-      userId: value("user_id", child.userId),
-      familyId: value("family_id", child.familyId),
-      issuedAt: value("issued_at", child.issuedAt),
-      expiresAt: value("expires_at", child.expiresAt),
-      accessJti: value("access_jti", child.accessJti),
-      retiredAt: sql<number | null>`null`.as("retired_at"),
-      replacedBy: sql<string | null>`null`.as("replaced_by"),
-      revokedAt: sql<number | null>`null`.as("revoked_at"),
-    })
+    .select(rowValues(child))
     .from(refreshTokens)
     .where(and(...conditions));
+}
+
+/**
+ * Records the first refresh token of a login, only while its user is still active and still
+ * at the session version the login read. A logout-everywhere or password change that lands
+ * during the login's password check therefore cannot be outlived. Returns false otherwise.
+ */
+export async function recordLoginToken(
+  db: Database,
+  row: NewRefreshToken,
+  sessionVersion: number,
+): Promise<boolean> {
+  const userUnchanged = and(
+    eq(users.id, row.userId),
+    eq(users.isActive, true),
+    eq(users.sessionVersion, sessionVersion),
+  );
+  const inserted = await db
+    .insert(refreshTokens)
+    .select(db.select(rowValues(row)).from(users).where(userUnchanged))
+    .returning({ jti: refreshTokens.jti });
+  return inserted.length === 1;
 }
 
 /**
