@@ -3,6 +3,7 @@
 import { app } from "./app";
 import { deleteExpiredTokens } from "./cleanup";
 import { database } from "./db/client";
+import { describeForLog } from "./http/error-handler";
 import { writeLog } from "./log";
 import { loadSettings } from "./settings";
 
@@ -16,8 +17,7 @@ async function cleanUp(env: Env, now: number): Promise<void> {
     const count = await deleteExpiredTokens(database(env.DB), now - leeway);
     writeLog("info", "maintenance.expired_tokens_deleted", { count });
   } catch (error) {
-    const { name, stack } = error instanceof Error ? error : { name: "unknown", stack: undefined };
-    writeLog("error", "maintenance.cleanup_failed", { error: name, stack });
+    writeLog("error", "maintenance.cleanup_failed", describeForLog(error));
     // Rethrown so the cron run is recorded as failed.
     throw error;
   }

@@ -9,6 +9,12 @@ const MAX_PASSWORD_WORK = 2_000_000;
 
 const MIN_SIGNING_KEY_BYTES = 32;
 
+/** Clock skew worth tolerating is seconds to minutes; more would quietly extend every token. */
+const MAX_LEEWAY_SECONDS = 300;
+
+/** A client's duplicate refresh arrives within seconds; a longer window only helps a thief. */
+const MAX_GRACE_SECONDS = 60;
+
 export type UserCheckMode = "stateless" | "database";
 
 export interface RateLimit {
@@ -91,6 +97,7 @@ function parseHeaderTypes(raw: string): string[] | undefined {
 
 /** PASSWORD_HASH_ITERATIONS as a number, or undefined when the service would refuse it. */
 export function parseIterations(raw: string): number | undefined {
+  if (!/^\d{1,9}$/.test(raw.trim())) return undefined;
   const value = Number(raw.trim());
   const valid = Number.isSafeInteger(value) && value >= 1000 && value <= MAX_PASSWORD_WORK;
   return valid ? value : undefined;
@@ -98,17 +105,35 @@ export function parseIterations(raw: string): number | undefined {
 
 /** "10/60" or "10/1m": at most 10 attempts per window. */
 function parseRateLimit(raw: string): RateLimit | undefined {
-  const [count, window] = raw.split("/");
-  const limit = Number(count?.trim());
+  const [count = "", window] = raw.split("/");
+  if (!/^\d{1,9}$/.test(count.trim())) return undefined;
+  const limit = Number(count.trim());
   const windowSeconds = window === undefined ? undefined : parsePositiveDuration(window);
   if (!Number.isSafeInteger(limit) || limit < 1 || windowSeconds === undefined) return undefined;
   return { limit, windowSeconds };
 }
 
+/** True for an origin exactly as a browser sends it: scheme, lower-case host, optional port. */
+function isCanonicalOrigin(origin: string): boolean {
+  if (!/^https?:\/\/[^/\s*]+$/.test(origin)) return false;
+  try {
+    return new URL(origin).origin === origin;
+  } catch {
+    return false;
+  }
+}
+
 function parseOrigins(raw: string): string[] | undefined {
   const origins = parseList(raw);
-  const valid = origins.every((origin) => /^https?:\/\/[^/\s*]+$/.test(origin));
-  return valid ? origins : undefined;
+  return origins.every(isCanonicalOrigin) ? origins : undefined;
+}
+
+/** A duration no longer than `max` seconds: a leeway or grace of days would switch checks off. */
+function parseBoundedDuration(max: number) {
+  return (raw: string) => {
+    const seconds = parseDuration(raw);
+    return seconds !== undefined && seconds <= max ? seconds : undefined;
+  };
 }
 
 function parseOptionalText(raw: string): string | undefined {
@@ -184,11 +209,16 @@ export function parseSettings(env: RawEnv): Settings {
     verifyingKeys: keys.verifying,
     accessTokenLifetime: read(env, "ACCESS_TOKEN_LIFETIME", parsePositiveDuration, bad),
     refreshTokenLifetime: read(env, "REFRESH_TOKEN_LIFETIME", parsePositiveDuration, bad),
-    leeway: read(env, "JWT_LEEWAY", parseDuration, bad),
+    leeway: read(env, "JWT_LEEWAY", parseBoundedDuration(MAX_LEEWAY_SECONDS), bad),
     userCheck: read(env, "AUTH_USER_CHECK", parseUserCheck, bad),
     rotateRefreshTokens: read(env, "ROTATE_REFRESH_TOKENS", parseBoolean, bad),
     blacklistAfterRotation: read(env, "BLACKLIST_AFTER_ROTATION", parseBoolean, bad),
-    refreshGraceSeconds: read(env, "REFRESH_GRACE_SECONDS", parseDuration, bad),
+    refreshGraceSeconds: read(
+      env,
+      "REFRESH_GRACE_SECONDS",
+      parseBoundedDuration(MAX_GRACE_SECONDS),
+      bad,
+    ),
     authHeaderTypes: read(env, "AUTH_HEADER_TYPES", parseHeaderTypes, bad),
     passwordHashIterations: read(env, "PASSWORD_HASH_ITERATIONS", parseIterations, bad),
     corsAllowedOrigins: read(env, "CORS_ALLOWED_ORIGINS", parseOrigins, bad),

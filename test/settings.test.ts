@@ -29,6 +29,11 @@ const BAD_SETTINGS: [string, string][] = [
   ["THROTTLE_LOGIN_PER_IP", "many-zq91/1m"],
   ["THROTTLE_LOGIN_PER_USERNAME", "10/forever-zq92"],
   ["THROTTLE_REGISTER_PER_IP", "0/1h"],
+  ["THROTTLE_LOGIN_PER_IP", "0x10/1m"],
+  ["JWT_LEEWAY", "1d"],
+  ["REFRESH_GRACE_SECONDS", "1h"],
+  ["CORS_ALLOWED_ORIGINS", "https://App.zq93.example"],
+  ["PASSWORD_HASH_ITERATIONS", "6e5"],
 ];
 
 function misconfiguredBody(names: string[]) {

@@ -89,8 +89,8 @@ async function askPassword(check: PasswordCheck): Promise<string> {
   }
 
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-    const password = await readHidden("Password: ");
-    const again = await readHidden("Password (again): ");
+    const password = (await readHidden("Password: ")).trim();
+    const again = (await readHidden("Password (again): ")).trim();
 
     const problems = password === again ? check(password) : ["Your passwords didn't match."];
     if (problems.length === 0) return password;
@@ -104,7 +104,10 @@ async function askPassword(check: PasswordCheck): Promise<string> {
  * terminal, else the first line of standard input.
  */
 export async function obtainPassword(check: PasswordCheck): Promise<string> {
-  const given = process.env.USER_PASSWORD ?? (isInteractive() ? undefined : await readFirstLine());
+  // Trimmed as the API trims the password field, so the stored password is the one that logs in.
+  const given = (
+    process.env.USER_PASSWORD ?? (isInteractive() ? undefined : await readFirstLine())
+  )?.trim();
   if (given === undefined) return askPassword(check);
 
   const problems = check(given);
