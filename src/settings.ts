@@ -198,6 +198,16 @@ function readSigningKeys(env: RawEnv, bad: string[]): { signing: string; verifyi
   return { signing, verifying };
 }
 
+/**
+ * The allowed origins alone, or none when that setting is invalid. Lets error answers carry
+ * CORS headers even when some other setting is broken.
+ */
+export function readAllowedOrigins(env: object): string[] {
+  const bad: string[] = [];
+  const origins = read(env as RawEnv, "CORS_ALLOWED_ORIGINS", parseOrigins, bad);
+  return bad.length === 0 ? origins : [];
+}
+
 /** Parses and checks every setting; throws SettingsError naming all bad ones. */
 export function parseSettings(env: RawEnv): Settings {
   const bad: string[] = [];

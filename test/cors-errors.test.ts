@@ -79,3 +79,24 @@ describe("CORS headers on error answers", () => {
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("CORS headers when the settings are invalid", () => {
+  it("are on the 500 invalid_settings answer for an allowed origin", async () => {
+    const broken = { CORS_ALLOWED_ORIGINS: ORIGIN, JWT_SIGNING_KEY: "too-short" };
+
+    const response = await call(login(ORIGIN, "192.0.2.53"), broken);
+
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ code: "invalid_settings" });
+    expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+  });
+
+  it("are absent when the allowed origins themselves are invalid", async () => {
+    const broken = { CORS_ALLOWED_ORIGINS: "*" };
+
+    const response = await call(login(ORIGIN, "192.0.2.54"), broken);
+
+    expect(response.status).toBe(500);
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});

@@ -3,7 +3,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import { loadSettings, SettingsError } from "../settings";
+import { loadSettings, readAllowedOrigins, SettingsError } from "../settings";
 import type { AppEnv } from "./context";
 
 /** How long a browser may reuse a preflight answer, in seconds. */
@@ -17,15 +17,16 @@ export const ALLOWED_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIO
 /** Response headers an app may read besides the safelisted ones: wait, challenge, request id. */
 export const EXPOSED_HEADERS = ["Retry-After", "WWW-Authenticate", "X-Request-Id"];
 
-/** Whether the request's Origin is on the allow list; bad settings allow nobody. */
+/** Whether the request's Origin is on the allow list. */
 function isAllowedOrigin(origin: string, c: Context<AppEnv>): boolean {
   try {
     return loadSettings(c.env).corsAllowedOrigins.includes(origin);
   } catch (error) {
-    // The settings middleware reports bad settings once and answers 500; here they just
-    // mean no origin can be trusted.
-    if (error instanceof SettingsError) return false;
-    throw error;
+    if (!(error instanceof SettingsError)) throw error;
+
+    // Another setting is broken and every request answers 500: the app on an allowed origin
+    // should still be able to read that answer.
+    return readAllowedOrigins(c.env).includes(origin);
   }
 }
 
