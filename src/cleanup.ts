@@ -1,8 +1,9 @@
-// Deletes expired refresh-token rows, the edge counterpart of SimpleJWT's flushexpiredtokens.
+// Deletes expired rows: refresh tokens (the edge counterpart of SimpleJWT's
+// flushexpiredtokens) and throttle counters past their window, in bounded batches.
 
 import type { Database } from "./db/client";
-import { deleteExpiredThrottleCounters } from "./auth/throttle";
 import { CLEANUP_BATCH_SIZE, deleteExpiredBatch } from "./db/refresh-tokens";
+import { COUNTER_CLEANUP_BATCH_SIZE, deleteExpiredCounterBatch } from "./db/throttle-counters";
 
 /** Upper bound on batches per run, so one run stays well inside a Worker's limits. */
 const MAX_BATCHES_PER_RUN = 50;
@@ -18,23 +19,37 @@ const DEFAULT_LIMITS: CleanupLimits = {
   maxBatches: MAX_BATCHES_PER_RUN,
 };
 
+/** Runs `deleteBatch` until one comes back short or the budget is spent; returns the total. */
+async function deleteInBatches(
+  deleteBatch: (size: number) => Promise<number>,
+  limits: CleanupLimits,
+): Promise<number> {
+  let total = 0;
+
+  for (let batch = 0; batch < limits.maxBatches; batch++) {
+    const deleted = await deleteBatch(limits.batchSize);
+    total += deleted;
+    if (deleted < limits.batchSize) break;
+  }
+  return total;
+}
+
+/** Deletes throttle counters whose window ended before `now`; returns how many went. */
+export async function deleteExpiredThrottleCounters(db: Database, now: number): Promise<number> {
+  const limits = { batchSize: COUNTER_CLEANUP_BATCH_SIZE, maxBatches: MAX_BATCHES_PER_RUN };
+  return deleteInBatches(() => deleteExpiredCounterBatch(db, now), limits);
+}
+
 /**
- * Deletes rows that expired before `before`, batch by batch; returns how many went. What a
- * run leaves behind (more than `maxBatches` full batches) goes in the next run.
+ * Deletes refresh-token rows that expired before `before`, and throttle counters past their
+ * window; returns how many token rows went. What a run leaves behind (more than `maxBatches`
+ * full batches) goes in the next run.
  */
 export async function deleteExpiredTokens(
   db: Database,
   before: number,
   limits: CleanupLimits = DEFAULT_LIMITS,
 ): Promise<number> {
-  let total = 0;
-  // Throttle counters past their window go in the same run; they are not counted here.
   await deleteExpiredThrottleCounters(db, before);
-
-  for (let batch = 0; batch < limits.maxBatches; batch++) {
-    const deleted = await deleteExpiredBatch(db, before, limits.batchSize);
-    total += deleted;
-    if (deleted < limits.batchSize) break;
-  }
-  return total;
+  return deleteInBatches((size) => deleteExpiredBatch(db, before, size), limits);
 }

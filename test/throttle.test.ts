@@ -4,13 +4,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { hashPassword } from "../src/auth/passwords";
-import {
-  addressSubject,
-  deleteExpiredThrottleCounters,
-  throttleLogin,
-  throttleRegistration,
-} from "../src/auth/throttle";
-import { deleteExpiredTokens } from "../src/cleanup";
+import { addressSubject, throttleLogin, throttleRegistration } from "../src/auth/throttle";
+import { deleteExpiredThrottleCounters, deleteExpiredTokens } from "../src/cleanup";
 import { database } from "../src/db/client";
 import { insertUser } from "../src/db/users";
 import { RequestError } from "../src/errors";

@@ -4,12 +4,7 @@
 
 import { RequestError } from "../errors";
 import type { Database } from "../db/client";
-import {
-  COUNTER_CLEANUP_BATCH_SIZE,
-  countAttempts,
-  deleteCounter,
-  deleteExpiredCounterBatch,
-} from "../db/throttle-counters";
+import { countAttempts, deleteCounter } from "../db/throttle-counters";
 import type { RequestLog } from "../log";
 import type { RateLimit, Settings } from "../settings";
 import { encodeBase64Url } from "./base64url";
@@ -24,9 +19,6 @@ interface ThrottleCheck {
   subject: string;
   rate: RateLimit;
 }
-
-/** Upper bound on cleanup batches per run, so one run stays well inside a Worker's limits. */
-const MAX_CLEANUP_BATCHES = 50;
 
 /**
  * The subject a client address is counted under. An IPv6 client usually holds a whole /64,
@@ -153,16 +145,4 @@ export async function throttlePasswordChange(
     rate: settings.loginRatePerUsername,
   };
   await enforce(db, [check], log, now);
-}
-
-/** Deletes counters whose window has passed, batch by batch; returns how many went. */
-export async function deleteExpiredThrottleCounters(db: Database, now: number): Promise<number> {
-  let total = 0;
-
-  for (let batch = 0; batch < MAX_CLEANUP_BATCHES; batch++) {
-    const deleted = await deleteExpiredCounterBatch(db, now);
-    total += deleted;
-    if (deleted < COUNTER_CLEANUP_BATCH_SIZE) break;
-  }
-  return total;
 }
