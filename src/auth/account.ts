@@ -2,13 +2,18 @@
 
 import { AuthenticationError, ValidationError } from "../errors";
 import type { Database } from "../db/client";
+import type { User } from "../db/schema";
 import { endAllSessions, findUserById } from "../db/users";
 import type { Settings } from "../settings";
 import { passwordProblems } from "./password-rules";
 import type { PasswordHasher } from "./passwords";
 
-async function requireUser(db: Database, userId: number) {
-  const user = await findUserById(db, userId);
+/**
+ * The caller's account, which must still exist and be active; otherwise SimpleJWT's 401s
+ * user_not_found and user_inactive. `loaded` skips the read when the user is already at hand.
+ */
+export async function requireActiveUser(db: Database, userId: number, loaded?: User) {
+  const user = loaded ?? (await findUserById(db, userId));
   if (!user) throw new AuthenticationError("User not found", "user_not_found");
   if (!user.isActive) throw new AuthenticationError("User is inactive", "user_inactive");
   return user;
@@ -16,7 +21,7 @@ async function requireUser(db: Database, userId: number) {
 
 /** Revokes every refresh token of the user and, in database mode, every access token. */
 export async function logoutEverywhere(db: Database, userId: number, now: number) {
-  await requireUser(db, userId);
+  await requireActiveUser(db, userId);
   await endAllSessions(db, userId, now);
 }
 
@@ -31,7 +36,7 @@ export async function changePassword(
   change: { userId: number; oldPassword: string; newPassword: string; now: number },
   hasher: PasswordHasher,
 ): Promise<void> {
-  const user = await requireUser(db, change.userId);
+  const user = await requireActiveUser(db, change.userId);
 
   const outcome = await hasher.check(change.oldPassword, user.passwordHash);
   if (outcome !== "match") {

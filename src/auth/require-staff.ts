@@ -2,9 +2,9 @@
 // every request, because a token issued before a demotion must not keep its powers.
 
 import type { MiddlewareHandler } from "hono";
-import { findUserById } from "../db/users";
-import { AuthenticationError, RequestError } from "../errors";
+import { RequestError } from "../errors";
 import type { AppEnv } from "../http/context";
+import { requireActiveUser } from "./account";
 import { PERMISSION_DENIED } from "./admin";
 
 /**
@@ -14,10 +14,7 @@ import { PERMISSION_DENIED } from "./admin";
 export function requireStaff(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     // The database check mode has just loaded the user; otherwise read it now.
-    const user = c.var.auth.user ?? (await findUserById(c.var.db, c.var.auth.userId));
-
-    if (!user) throw new AuthenticationError("User not found", "user_not_found");
-    if (!user.isActive) throw new AuthenticationError("User is inactive", "user_inactive");
+    const user = await requireActiveUser(c.var.db, c.var.auth.userId, c.var.auth.user);
     if (!user.isStaff) throw new RequestError(403, PERMISSION_DENIED);
 
     c.set("auth", { ...c.var.auth, user });

@@ -2,6 +2,7 @@
 // logging out, and checking a token for the verify endpoint. The ledger is in D1.
 
 import { AuthenticationError, TokenError } from "../errors";
+import { requireActiveUser } from "./account";
 import { NO_ACTIVE_ACCOUNT } from "./login";
 import type { Database } from "../db/client";
 import {
@@ -207,9 +208,7 @@ export async function logoutRefreshToken(
  * Throws AuthenticationError (user_not_found, user_inactive) or TokenError("blacklisted").
  */
 export async function checkTokenUser(db: Database, claims: TokenClaims): Promise<User> {
-  const user = await findUserById(db, claims.user_id);
-  if (!user) throw new AuthenticationError("User not found", "user_not_found");
-  if (!user.isActive) throw new AuthenticationError("User is inactive", "user_inactive");
+  const user = await requireActiveUser(db, claims.user_id);
 
   if ((claims.session_version ?? 0) !== user.sessionVersion) {
     throw new TokenError("blacklisted", "session revoked");
