@@ -96,22 +96,23 @@ export async function issueTokenPair(
   return signPair(row, user, settings);
 }
 
-async function activeUser(db: Database, userId: number): Promise<User> {
-  const user = await findUserById(db, userId);
-  if (!user || !user.isActive) {
-    throw new AuthenticationError(NO_ACTIVE_ACCOUNT_FOR_TOKEN, "no_active_account");
-  }
-  return user;
-}
-
-/** Reads a refresh token and its ledger row; throws TokenError when either is unusable. */
-async function readRefreshToken(db: Database, token: string, settings: Settings, now: Clock) {
+/**
+ * Reads a refresh token, its ledger row and its user, the two lookups side by side. Throws
+ * TokenError when the token or its row is unusable, AuthenticationError when the user is.
+ */
+async function readRefreshSession(db: Database, token: string, settings: Settings, now: Clock) {
   const claims = await readToken(token, "refresh", settings, now);
-  const row = await findRefreshToken(db, claims.jti);
+  const [row, user] = await Promise.all([
+    findRefreshToken(db, claims.jti),
+    findUserById(db, claims.user_id),
+  ]);
 
   if (!row || row.userId !== claims.user_id) throw new TokenError("blacklisted", "not in ledger");
   if (row.revokedAt !== null) throw new TokenError("blacklisted", "revoked");
-  return { claims, row };
+  if (!user || !user.isActive) {
+    throw new AuthenticationError(NO_ACTIVE_ACCOUNT_FOR_TOKEN, "no_active_account");
+  }
+  return { row, user };
 }
 
 /**
@@ -127,8 +128,7 @@ export async function refreshSession(
   log: RequestLog,
   now: Clock = systemClock,
 ): Promise<RefreshResult> {
-  const { row } = await readRefreshToken(db, token, settings, now);
-  const user = await activeUser(db, row.userId);
+  const { row, user } = await readRefreshSession(db, token, settings, now);
 
   if (!settings.rotateRefreshTokens) return { access: await accessFor(row, user, settings, now) };
   if (row.retiredAt !== null) return repeatRotation(db, settings, row, user, log, now);

@@ -36,8 +36,11 @@ tokenRoutes.post("/api/token/", async (c) => {
   const attempt = { clientIp, username: credentials.username };
   await throttleLogin(db, settings, attempt, log, systemClock());
   const user = await authenticateCredentials(db, settings, credentials, webCryptoHasher, log);
-  await resetLoginThrottle(db, credentials.username);
-  const pair = await issueTokenPair(db, settings, user);
+  // Independent writes, sent together: D1 may be a long round trip away from this edge.
+  const [pair] = await Promise.all([
+    issueTokenPair(db, settings, user),
+    resetLoginThrottle(db, credentials.username),
+  ]);
 
   return c.json({ refresh: pair.refresh, access: pair.access });
 });
