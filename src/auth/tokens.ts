@@ -29,8 +29,16 @@ export function newJti(): string {
   return crypto.randomUUID().replace(/-/g, "");
 }
 
+const keyringsBySettings = new WeakMap<Settings, Promise<Keyring>>();
+
+/** The keyring for these settings, looked up once per settings object (once per isolate). */
 export function keyringFor(settings: Settings): Promise<Keyring> {
-  return loadKeyring(settings.signingKey, settings.verifyingKeys);
+  let keyring = keyringsBySettings.get(settings);
+  if (!keyring) {
+    keyring = loadKeyring(settings.signingKey, settings.verifyingKeys);
+    keyringsBySettings.set(settings, keyring);
+  }
+  return keyring;
 }
 
 export interface MintOptions {
