@@ -6,8 +6,8 @@
 //   npm run tokens:flush -- --remote              the deployed database
 //   options: --batch-size N (rows per statement), --leeway SECONDS (your JWT_LEEWAY)
 
-import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
+import { execute, type Target } from "./d1.ts";
 
 const DEFAULT_BATCH_SIZE = 1000;
 /** Larger statements risk D1's per-query time limit on a big table. */
@@ -16,7 +16,7 @@ const MAX_BATCH_SIZE = 10_000;
 const MAX_LEEWAY = 86_400;
 
 interface Options {
-  target: string[];
+  target: Target;
   batchSize: number;
   cutoff: number;
 }
@@ -56,8 +56,7 @@ function readOptions(): Options {
   const leeway = readInteger(values.leeway, 0, 0, MAX_LEEWAY);
   if (leeway === undefined) usage(`--leeway must be 0 to ${MAX_LEEWAY} seconds`);
 
-  const target = values.remote ? ["--remote"] : ["--local"];
-  if (values["persist-to"]) target.push("--persist-to", values["persist-to"]);
+  const target: Target = { remote: Boolean(values.remote), persistTo: values["persist-to"] };
 
   // Rows a token with this leeway could still use must stay, as the cron cleanup keeps them.
   const cutoff = Math.floor(Date.now() / 1000) - leeway;
@@ -69,26 +68,14 @@ function deleteBatch(options: Options): number {
   const sql =
     "delete from refresh_tokens where jti in (select jti from refresh_tokens " +
     `where expires_at < ${options.cutoff} limit ${options.batchSize}) returning 1 as gone`;
-  const args = ["wrangler", "d1", "execute", "DB", ...options.target, "--json", "--command", sql];
 
-  const run = spawnSync("npx", args, {
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-  });
-  if (run.status !== 0) {
-    console.error(run.stdout, run.stderr);
-    throw new Error(`wrangler d1 execute failed with status ${run.status}`);
-  }
-
-  const [result] = JSON.parse(run.stdout) as { results: unknown[] }[];
-  if (!result || !Array.isArray(result.results)) throw new Error("unexpected wrangler output");
-  return result.results.length;
+  const [rows = []] = execute(options.target, sql);
+  return rows.length;
 }
 
 function main(): void {
   const options = readOptions();
-  const where = options.target.join(" ");
+  const where = options.target.remote ? "remote" : "local";
   let total = 0;
 
   for (;;) {
