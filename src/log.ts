@@ -6,8 +6,9 @@ export type LogLevel = "info" | "warn" | "error";
 /** Fields a log line may carry; the type leaves no room for secrets by accident. */
 export interface LogFields {
   user_id?: number;
+  /** The account a staff user acted on. */
+  target_user_id?: number;
   reason?: string;
-  username_length?: number;
   family_id?: string;
   retry_after?: number;
   count?: number;

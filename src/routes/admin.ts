@@ -23,7 +23,6 @@ import type { User } from "../db/schema";
 import { form, validate } from "../http/fields";
 import { otherMethods } from "../http/methods";
 import { paginated, readPageRequest } from "../http/pagination";
-import { writeLog } from "../log";
 
 export const USERS_PATH = "/api/admin/users/";
 /** Only digits reach the handlers; any other id is an unknown path, answered 404. */
@@ -50,12 +49,7 @@ function userId(c: Context<AppEnv>): number {
 
 /** One log line per change: who (the staff user) did what to whom. */
 function audit(c: Context<AppEnv>, event: string, targetId: number): void {
-  writeLog("info", event, {
-    request_id: c.var.requestId,
-    client_ip: c.var.clientIp,
-    user_id: c.var.auth.userId,
-    target_user_id: targetId,
-  });
+  c.var.log.event("info", event, { user_id: c.var.auth.userId, target_user_id: targetId });
 }
 
 export const adminRoutes = new Hono<AppEnv>();
